@@ -1,0 +1,25 @@
+"""The IoT Jobs backend: one per account and region, as every moto service.
+
+State and shared changes come from `store.py`; the operations from `control_plane.py`
+and `device_plane.py`; time-driven behaviour from `timers.py`. The route tables do not
+live here (see `urls.py`), so constructing a backend stays cheap.
+"""
+
+from __future__ import annotations
+
+from moto.core.base_backend import BackendDict, BaseBackend
+
+from .control_plane import ControlPlane
+from .device_plane import DevicePlane
+from .timers import TimeDriven
+
+
+class IoTJobsBackend(TimeDriven, ControlPlane, DevicePlane, BaseBackend):
+    def __init__(self, region_name: str, account_id: str) -> None:
+        BaseBackend.__init__(self, region_name, account_id)
+        self._init_store()
+        self._init_timers()
+
+
+#: `iotjobs_backends[account_id][region_name]`, reset with every other moto backend.
+iotjobs_backends: BackendDict[IoTJobsBackend] = BackendDict(IoTJobsBackend, "iot")

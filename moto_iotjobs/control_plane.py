@@ -1,0 +1,406 @@
+"""The `iot` job operations (the control plane), on top of the job store.
+
+Each method takes the already validated parameters (botocore member names) and the time of
+the request, checks what the model cannot (existence, state, cross-field rules) before it
+changes anything, and returns records; `responses.py` serializes them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from . import documents
+from .errors import (
+    InvalidRequestException,
+    InvalidStateTransitionException,
+    LimitExceededException,
+    ResourceAlreadyExistsException,
+    VersionConflictException,
+)
+from .lifecycle import (
+    CANCELED,
+    IN_PROGRESS,
+    JOB_CANCELED,
+    JOB_COMPLETED,
+    JOB_IN_PROGRESS,
+    JOB_SCHEDULED,
+    JOB_TERMINAL,
+    PENDING,
+    QUEUED,
+    REMOVED,
+    Actor,
+)
+from .pagination import decode_token, take_page
+from .records import Job, JobExecution
+from .store import JobStore
+from .targets import (
+    THING,
+    THING_GROUP,
+    check_targets_exist,
+    groups_containing,
+    iot_registry,
+    parse_targets,
+    resolve_things,
+)
+
+#: At most this many targets per job for AssociateTargetsWithJob (AWS IoT Jobs limits).
+MAX_TARGETS_PER_JOB = 100
+
+#: Job configuration members shared by CreateJob, UpdateJob and job templates, with the
+#: record attribute each one is stored in.
+JOB_CONFIG_MEMBERS = (
+    ("presignedUrlConfig", "presigned_url_config"),
+    ("jobExecutionsRolloutConfig", "rollout_config"),
+    ("abortConfig", "abort_config"),
+    ("timeoutConfig", "timeout_config"),
+    ("jobExecutionsRetryConfig", "retry_config"),
+)
+
+
+def check_retry_config(config: Optional[dict[str, Any]]) -> None:
+    """The retries of all criteria may total at most 10 (AWS IoT job configurations)."""
+    if not config:
+        return
+    criteria = config.get("criteriaList") or []
+    total = sum(c.get("numberOfRetries") or 0 for c in criteria)
+    if total > 10:
+        raise InvalidRequestException(
+            f"The total numberOfRetries of jobExecutionsRetryConfig.criteriaList is {total}; "
+            "at most 10 retries are allowed per job execution"
+        )
+    types = [c.get("failureType") for c in criteria]
+    if len(set(types)) != len(types):
+        raise InvalidRequestException(
+            "jobExecutionsRetryConfig.criteriaList may name each failureType only once"
+        )
+
+
+class ControlPlane(JobStore):
+    # --- jobs ---------------------------------------------------------------------------
+
+    def create_job(self, params: dict[str, Any], now: float) -> Job:
+        job_id = params["jobId"]
+        existing = self.jobs.get(job_id)
+        if existing is not None:
+            raise ResourceAlreadyExistsException(
+                f"Job with id {job_id} already exists", resource_id=job_id, resource_arn=existing.arn
+            )
+        targets = parse_targets(params["targets"], self.account_id, self.region_name)
+        registry = iot_registry(self.account_id, self.region_name)
+        check_targets_exist(registry, targets)
+        source = self.job_source(params)
+        check_retry_config(params.get("jobExecutionsRetryConfig"))
+        schedule = self.check_scheduling(params.get("schedulingConfig"), now)
+
+        job = Job(job_id, self.arn(f"job/{job_id}"), self.next_seq(), now)
+        job.targets = list(dict.fromkeys(t.arn for t in targets))
+        job.target_selection = params.get("targetSelection") or "SNAPSHOT"
+        job.description = params.get("description")
+        job.tags = params.get("tags")
+        job.namespace_id = params.get("namespaceId")
+        job.destination_package_versions = params.get("destinationPackageVersions")
+        job.scheduling_config = params.get("schedulingConfig")
+        source.apply(job)
+        for member, attribute in JOB_CONFIG_MEMBERS:
+            if params.get(member) is not None:
+                setattr(job, attribute, params[member])
+        group_ids = {
+            t.name: registry.thing_groups[t.arn].thing_group_id
+            for t in targets
+            if t.kind == THING_GROUP
+        }
+        job.target_group_names = list(group_ids)
+        job.target_group_ids = group_ids
+        if schedule is not None:
+            job.status = JOB_SCHEDULED
+        self.index_job(job)
+        self.emit("job-created", job, None, None, now)
+        if job.status == JOB_IN_PROGRESS:
+            self.start_rollout(job, resolve_things(registry, targets), now)
+        else:
+            self.schedule_job(job, schedule, now)
+        return job
+
+    def job_source(self, params: dict[str, Any]) -> documents.JobSource:
+        """Where a new job's document and defaults come from (document, S3, template)."""
+        return documents.job_source(self, params)
+
+    def check_scheduling(self, config: Optional[dict[str, Any]], now: float) -> Any:
+        """Validate schedulingConfig; returns the parsed schedule (see `timers.py`)."""
+        if config:
+            raise InvalidRequestException("schedulingConfig is not supported")
+        return None
+
+    def schedule_job(self, job: Job, schedule: Any, now: float) -> None:
+        """Arm a SCHEDULED job's start (see `timers.py`)."""
+
+    def start_rollout(self, job: Job, thing_names: dict[str, None], now: float) -> None:
+        """Queue the job's executions (all at once here; `timers.py` paces rollouts)."""
+        self.queue_executions(job, thing_names, now)
+        self.maybe_complete(job, now)
+
+    def describe_job(self, params: dict[str, Any]) -> Job:
+        return self.get_job(params["jobId"])
+
+    def list_jobs(self, params: dict[str, Any]) -> tuple[list[Job], Optional[str], Optional[str]]:
+        """Jobs newest first, filtered through the smallest index that applies."""
+        filters = {
+            "status": (self.jobs_by_status, params.get("status")),
+            "targetSelection": (self.jobs_by_selection, params.get("targetSelection")),
+            "thingGroupName": (self.jobs_by_group_name, params.get("thingGroupName")),
+            "thingGroupId": (self.jobs_by_group_id, params.get("thingGroupId")),
+            "namespaceId": (self.jobs_by_namespace, params.get("namespaceId")),
+        }
+        active = {name: value for name, (_, value) in filters.items() if value is not None}
+        context = "ListJobs:" + json.dumps(active, sort_keys=True)
+        before = decode_token(params.get("nextToken"), context)
+        candidates = self.jobs_all
+        for name, value in active.items():
+            index = filters[name][0].get(value)
+            if index is None:
+                return [], None, None
+            if len(index) < len(candidates):
+                candidates = index
+        group_name = active.get("thingGroupName")
+        group_id = active.get("thingGroupId")
+
+        def matches(job: Job) -> bool:
+            return (
+                ("status" not in active or job.status == active["status"])
+                and ("targetSelection" not in active or job.target_selection == active["targetSelection"])
+                and ("namespaceId" not in active or job.namespace_id == active["namespaceId"])
+                and (group_name is None or group_name in job.target_group_ids)
+                and (group_id is None or group_id in job.target_group_ids.values())
+            )
+
+        jobs = (job for job in candidates.newest_first(before) if matches(job))
+        page, token = take_page(jobs, params.get("maxResults"), lambda j: j.seq, context)
+        summary_group_id = group_id
+        if group_name is not None and summary_group_id is None and page:
+            summary_group_id = page[0].target_group_ids.get(group_name)
+        return page, token, summary_group_id
+
+    def update_job(self, params: dict[str, Any], now: float) -> None:
+        job = self.get_job(params["jobId"])
+        self.check_namespace(job, params.get("namespaceId"))
+        check_retry_config(params.get("jobExecutionsRetryConfig"))
+        if params.get("description") is not None:
+            job.description = params["description"]
+        for member, attribute in JOB_CONFIG_MEMBERS:
+            if params.get(member) is not None:
+                setattr(job, attribute, params[member])
+        job.last_updated_at = now
+        self.emit("job-updated", job, None, None, now)
+
+    @staticmethod
+    def check_namespace(job: Job, namespace_id: Optional[str]) -> None:
+        if namespace_id is not None and namespace_id != job.namespace_id:
+            raise InvalidRequestException(
+                f"Job {job.job_id} is not in namespace {namespace_id}"
+            )
+
+    def cancel_job(self, params: dict[str, Any], now: float) -> Job:
+        job = self.get_job(params["jobId"])
+        force = bool(params.get("force"))
+        if job.status == JOB_COMPLETED or (job.status == JOB_CANCELED and not force):
+            raise InvalidRequestException(
+                f"Job {job.job_id} is already {job.status} and can not be canceled"
+                + ("" if job.status == JOB_COMPLETED else " again without force")
+            )
+        self.cancel(job, force, params.get("reasonCode"), params.get("comment"), now)
+        return job
+
+    def cancel(
+        self, job: Job, force: bool, reason_code: Optional[str], comment: Optional[str], now: float
+    ) -> None:
+        """Cancel a job (CancelJob, abort, end of schedule): QUEUED executions always,
+        IN_PROGRESS ones only with force."""
+        job.force_canceled = force or bool(job.force_canceled)
+        if reason_code is not None:
+            job.reason_code = reason_code
+        if comment is not None:
+            job.comment = comment
+        self.set_job_status(job, JOB_CANCELED, now)
+        job.last_updated_at = now
+        actor = Actor.FORCE_CANCEL if force else Actor.CANCEL
+        statuses = (QUEUED, IN_PROGRESS) if force else (QUEUED,)
+        for status in statuses:
+            for execution in list(job.by_status[status].values()):
+                execution.force_canceled = force
+                self.change_status(execution, CANCELED, actor, now)
+        self.stop_rollout(job, now)
+
+    def stop_rollout(self, job: Job, now: float) -> None:
+        """Forget executions still to be rolled out (see `timers.py`)."""
+
+    def delete_job(self, params: dict[str, Any], now: float) -> None:
+        job = self.get_job(params["jobId"])
+        self.check_namespace(job, params.get("namespaceId"))
+        if job.status not in JOB_TERMINAL and not params.get("force"):
+            raise InvalidStateTransitionException(
+                f"Job {job.job_id} is {job.status}; a job that is not COMPLETED or CANCELED "
+                "can only be deleted with force=true"
+            )
+        self.stop_rollout(job, now)
+        for execution in list(job.executions.values()):
+            self.thing_executions.remove(execution)
+        self.unindex_job(job)
+        self.emit("job-deleted", job, None, None, now)
+
+    def get_job_document(self, params: dict[str, Any]) -> str:
+        job = self.get_job(params["jobId"])
+        return documents.document_for(self, job, before_substitution=bool(params.get("beforeSubstitution")))
+
+    def associate_targets_with_job(self, params: dict[str, Any], now: float) -> Job:
+        job = self.get_job(params["jobId"])
+        self.check_namespace(job, params.get("namespaceId"))
+        if job.target_selection != "CONTINUOUS":
+            raise InvalidRequestException(
+                f"Targets can only be associated with a CONTINUOUS job; job {job.job_id} is SNAPSHOT"
+            )
+        if job.status != JOB_IN_PROGRESS:
+            raise InvalidRequestException(
+                f"Targets can only be associated with an IN_PROGRESS job; job {job.job_id} is {job.status}"
+            )
+        targets = parse_targets(params["targets"], self.account_id, self.region_name)
+        things = [t for t in targets if t.kind == THING]
+        if things:
+            raise InvalidRequestException(
+                f"Only thing groups can be associated with a job; {things[0].arn} is a thing"
+            )
+        registry = iot_registry(self.account_id, self.region_name)
+        check_targets_exist(registry, targets)
+        new = [t for t in targets if t.arn not in job.targets]
+        if len(job.targets) + len(dict.fromkeys(t.arn for t in new)) > MAX_TARGETS_PER_JOB:
+            raise LimitExceededException(
+                f"A job can have at most {MAX_TARGETS_PER_JOB} targets"
+            )
+        for target in new:
+            if target.arn not in job.targets:
+                job.targets.append(target.arn)
+        self.add_target_groups(
+            job, {t.name: registry.thing_groups[t.arn].thing_group_id for t in new}
+        )
+        if params.get("comment") is not None:
+            job.comment = params["comment"]
+        job.last_updated_at = now
+        for thing_name in resolve_things(registry, new):
+            existing = self.thing_executions.get(thing_name, job.job_id)
+            if existing is None or existing.status == REMOVED:
+                self.queue_execution(job, thing_name, now)
+        return job
+
+    # --- executions ---------------------------------------------------------------------
+
+    def list_job_executions_for_job(
+        self, params: dict[str, Any]
+    ) -> tuple[list[JobExecution], Optional[str]]:
+        job = self.get_job(params["jobId"])
+        status = params.get("status")
+        context = f"ListJobExecutionsForJob:{job.job_id}:{job.seq}:{status}"
+        before = decode_token(params.get("nextToken"), context)
+        index = job.executions if status is None else job.by_status[status]
+        return take_page(index.newest_first(before), params.get("maxResults"), lambda e: e.seq, context)
+
+    def list_job_executions_for_thing(
+        self, params: dict[str, Any]
+    ) -> tuple[list[JobExecution], Optional[str]]:
+        thing_name = params["thingName"]
+        status = params.get("status")
+        namespace_id = params.get("namespaceId")
+        job_id = params.get("jobId")
+        context = "ListJobExecutionsForThing:" + json.dumps(
+            [thing_name, status, namespace_id, job_id]
+        )
+        before = decode_token(params.get("nextToken"), context)
+        if job_id is not None:
+            latest = self.thing_executions.get(thing_name, job_id)
+            records = []
+            while latest is not None:
+                records.append(latest)
+                latest = latest.previous
+        else:
+            records = []
+            for latest in reversed(self.thing_executions.of_thing(thing_name)):
+                records.append(latest)
+                earlier = latest.previous
+                while earlier is not None:
+                    records.append(earlier)
+                    earlier = earlier.previous
+            if len(records) > 1:
+                records.sort(key=lambda e: e.seq, reverse=True)
+        selected = (
+            e
+            for e in records
+            if (before is None or e.seq < before)
+            and (status is None or e.status == status)
+            and (namespace_id is None or e.job.namespace_id == namespace_id)
+        )
+        return take_page(selected, params.get("maxResults"), lambda e: e.seq, context)
+
+    def describe_job_execution(self, params: dict[str, Any]) -> JobExecution:
+        self.get_job(params["jobId"])
+        return self.get_execution(params["thingName"], params["jobId"], params.get("executionNumber"))
+
+    def cancel_job_execution(self, params: dict[str, Any], now: float) -> None:
+        self.get_job(params["jobId"])
+        execution = self.get_execution(params["thingName"], params["jobId"])
+        expected = params.get("expectedVersion")
+        if expected is not None and expected != execution.version_number:
+            raise VersionConflictException(
+                f"The expected version {expected} does not match the current version "
+                f"{execution.version_number} of the job execution"
+            )
+        force = bool(params.get("force"))
+        if execution.status == IN_PROGRESS or execution.status == QUEUED:
+            execution.force_canceled = force
+        self.change_status(
+            execution,
+            CANCELED,
+            Actor.FORCE_CANCEL if force else Actor.CANCEL,
+            now,
+            status_details=params.get("statusDetails"),
+        )
+
+    def delete_job_execution(self, params: dict[str, Any], now: float) -> None:
+        job = self.get_job(params["jobId"])
+        self.check_namespace(job, params.get("namespaceId"))
+        execution = self.get_execution(params["thingName"], params["jobId"], params["executionNumber"])
+        if execution.status in PENDING and not params.get("force"):
+            raise InvalidStateTransitionException(
+                f"The job execution of job {job.job_id} on thing {execution.thing_name} is "
+                f"{execution.status}; only a terminal job execution can be deleted without force"
+            )
+        self.remove_execution(execution, now)
+
+    # --- registry changes (continuous jobs, deleted things) ---------------------------------
+
+    def on_membership_changed(self, thing_name: str, now: float) -> None:
+        """A thing joined or left groups: queue continuous jobs it now reaches, and mark
+        REMOVED the pending executions of continuous jobs it no longer reaches."""
+        registry = iot_registry(self.account_id, self.region_name)
+        thing_arn = self.arn(f"thing/{thing_name}")
+        groups = groups_containing(registry, thing_arn) if thing_arn in registry.things else set()
+        reached: dict[str, Job] = {}
+        for group in groups:
+            reached.update(self.continuous_jobs_by_group.get(group, {}))
+        for job in reached.values():
+            existing = self.thing_executions.get(thing_name, job.job_id)
+            if existing is None or existing.status == REMOVED:
+                self.queue_execution(job, thing_name, now)
+        for execution in self.thing_executions.of_thing(thing_name):
+            job = execution.job
+            if (
+                job.target_selection == "CONTINUOUS"
+                and execution.status in PENDING
+                and job.job_id not in reached
+                and thing_arn not in job.targets
+            ):
+                self.change_status(execution, REMOVED, Actor.REGISTRY, now)
+
+    def on_thing_deleted(self, thing_name: str, now: float) -> None:
+        """Executions not yet terminal on a deleted thing become REMOVED."""
+        for execution in self.thing_executions.of_thing(thing_name):
+            if execution.status in PENDING:
+                self.change_status(execution, REMOVED, Actor.REGISTRY, now)

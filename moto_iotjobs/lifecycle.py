@@ -1,0 +1,129 @@
+"""Job and job-execution statuses and the one table of their transitions.
+
+Both planes (and the time-driven behaviour) move executions only through
+`check_execution_transition`, so who may set which status lives here and nowhere else.
+Sources: AWS IoT developer guide, "Jobs and job execution states" (iot-jobs-lifecycle),
+and ../shared/reference/IOT_JOBS_SPEC.md section 2.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from .errors import InvalidRequestException, InvalidStateTransitionException
+
+# Job statuses (iot JobStatus enum).
+JOB_IN_PROGRESS = "IN_PROGRESS"
+JOB_CANCELED = "CANCELED"
+JOB_COMPLETED = "COMPLETED"
+JOB_DELETION_IN_PROGRESS = "DELETION_IN_PROGRESS"
+JOB_SCHEDULED = "SCHEDULED"
+
+JOB_TERMINAL = frozenset({JOB_CANCELED, JOB_COMPLETED})
+
+# Execution statuses (JobExecutionStatus enum, the same in both planes).
+QUEUED = "QUEUED"
+IN_PROGRESS = "IN_PROGRESS"
+SUCCEEDED = "SUCCEEDED"
+FAILED = "FAILED"
+TIMED_OUT = "TIMED_OUT"
+REJECTED = "REJECTED"
+REMOVED = "REMOVED"
+CANCELED = "CANCELED"
+
+EXECUTION_STATUSES = (QUEUED, IN_PROGRESS, SUCCEEDED, FAILED, TIMED_OUT, REJECTED, REMOVED, CANCELED)
+PENDING = frozenset({QUEUED, IN_PROGRESS})
+TERMINAL = frozenset({SUCCEEDED, FAILED, TIMED_OUT, REJECTED, REMOVED, CANCELED})
+
+#: jobProcessDetails counter for each execution status.
+PROCESS_DETAILS_COUNTERS = {
+    CANCELED: "numberOfCanceledThings",
+    SUCCEEDED: "numberOfSucceededThings",
+    FAILED: "numberOfFailedThings",
+    REJECTED: "numberOfRejectedThings",
+    QUEUED: "numberOfQueuedThings",
+    IN_PROGRESS: "numberOfInProgressThings",
+    REMOVED: "numberOfRemovedThings",
+    TIMED_OUT: "numberOfTimedOutThings",
+}
+
+
+class Actor(Enum):
+    """Who asks for a transition."""
+
+    DEVICE = "device"  # UpdateJobExecution / StartNextPendingJobExecution
+    CANCEL = "cancel"  # CancelJob / CancelJobExecution / abort / end of schedule, no force
+    FORCE_CANCEL = "force-cancel"  # the same with force=true
+    TIMER = "timer"  # in-progress or step timeout
+    REGISTRY = "registry"  # thing deleted or left the group of a continuous job
+    RETRY = "retry"  # jobExecutionsRetryConfig queues a failed or timed-out execution again
+
+
+_DEVICE = {Actor.DEVICE}
+_CANCEL = {Actor.CANCEL, Actor.FORCE_CANCEL}
+
+#: EXECUTION_TRANSITIONS[from][to] = the actors allowed to make that move.
+EXECUTION_TRANSITIONS: dict[str, dict[str, set[Actor]]] = {
+    QUEUED: {
+        IN_PROGRESS: _DEVICE,
+        SUCCEEDED: _DEVICE,
+        FAILED: _DEVICE,
+        REJECTED: _DEVICE,
+        CANCELED: _CANCEL,
+        REMOVED: {Actor.REGISTRY},
+    },
+    IN_PROGRESS: {
+        IN_PROGRESS: _DEVICE,
+        SUCCEEDED: _DEVICE,
+        FAILED: _DEVICE,
+        REJECTED: _DEVICE,
+        TIMED_OUT: {Actor.TIMER},
+        CANCELED: {Actor.FORCE_CANCEL},
+        REMOVED: {Actor.REGISTRY},
+    },
+    FAILED: {QUEUED: {Actor.RETRY}},
+    TIMED_OUT: {QUEUED: {Actor.RETRY}},
+    SUCCEEDED: {},
+    REJECTED: {},
+    REMOVED: {},
+    CANCELED: {},
+}
+
+#: Statuses a device may ask for in UpdateJobExecution.
+DEVICE_SETTABLE = frozenset(
+    to for moves in EXECUTION_TRANSITIONS.values() for to, actors in moves.items() if Actor.DEVICE in actors
+)
+
+
+def can_transition(current: str, target: str, actor: Actor) -> bool:
+    return actor in EXECUTION_TRANSITIONS[current].get(target, ())
+
+
+def check_execution_transition(current: str, target: str, actor: Actor, what: str) -> None:
+    """Raise the error AWS gives when `actor` may not move an execution from `current` to `target`."""
+    if actor is Actor.DEVICE and target not in DEVICE_SETTABLE:
+        raise InvalidRequestException(
+            f"Invalid status {target} for {what}: a device may only set "
+            f"{', '.join(sorted(DEVICE_SETTABLE))}"
+        )
+    if can_transition(current, target, actor):
+        return
+    if current in TERMINAL:
+        raise InvalidStateTransitionException(
+            f"The job execution {what} is in the terminal status {current} and can not be updated"
+        )
+    raise InvalidStateTransitionException(
+        f"The job execution {what} can not move from {current} to {target}"
+        + (" without force" if actor is Actor.CANCEL and current == IN_PROGRESS else "")
+    )
+
+
+#: Job statuses and the statuses they may move to (DELETION_IN_PROGRESS is passed through
+#: synchronously by DeleteJob, so it is never observed).
+JOB_TRANSITIONS: dict[str, frozenset[str]] = {
+    JOB_SCHEDULED: frozenset({JOB_IN_PROGRESS, JOB_CANCELED, JOB_DELETION_IN_PROGRESS}),
+    JOB_IN_PROGRESS: frozenset({JOB_SCHEDULED, JOB_COMPLETED, JOB_CANCELED, JOB_DELETION_IN_PROGRESS}),
+    JOB_COMPLETED: frozenset({JOB_DELETION_IN_PROGRESS}),
+    JOB_CANCELED: frozenset({JOB_DELETION_IN_PROGRESS}),
+    JOB_DELETION_IN_PROGRESS: frozenset(),
+}

@@ -1,0 +1,142 @@
+"""Request parsing: path labels, query string and JSON body into typed operation parameters.
+
+Requests arrive in two forms: botocore's `AWSPreparedRequest` (in-process, through moto's
+before-send hook) and a werkzeug `Request` (moto's server, and `requests` calls intercepted
+through `responses`). Path labels are read from the raw, still percent-encoded path, so an
+encoded `/` stays inside its label and `%24next` and `$next` both mean `$next`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from .errors import InvalidRequestException
+from .service_model import Member, OperationSpec
+from .validation import format_value, validation_error
+
+
+class RawRequest:
+    """The parts of an HTTP request the dispatcher needs, whatever object carried it."""
+
+    __slots__ = ("method", "raw_path", "query", "body", "headers", "host")
+
+    def __init__(self, request: Any, full_url: str) -> None:
+        self.method: str = request.method.upper()
+        raw_uri = None
+        environ = getattr(request, "environ", None)
+        if environ is not None:
+            raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+        url = urlsplit(full_url)
+        if raw_uri:
+            raw = urlsplit(raw_uri)
+            self.raw_path = raw.path or "/"
+            self.query = raw.query
+        else:
+            self.raw_path = url.path or "/"
+            self.query = url.query
+        self.host = url.netloc
+        self.headers = request.headers
+        if hasattr(request, "get_data"):
+            body = request.get_data()
+        else:
+            body = request.body
+            if hasattr(body, "read"):
+                body = body.read()
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        self.body: bytes = body or b""
+
+
+def _convert_scalar(member: Member, text: str, errors: list) -> Any:
+    """Turn a path or query-string value into the member's type."""
+    kind = member.shape.type_name
+    if kind in ("integer", "long"):
+        try:
+            return int(text)
+        except ValueError:
+            errors.append(
+                f"Value '{text}' at '{member.name}' failed to satisfy constraint: "
+                f"Member must be of type integer"
+            )
+            return None
+    if kind in ("double", "float"):
+        try:
+            return float(text)
+        except ValueError:
+            errors.append(
+                f"Value '{text}' at '{member.name}' failed to satisfy constraint: "
+                f"Member must be of type double"
+            )
+            return None
+    if kind == "boolean":
+        lowered = text.lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        errors.append(
+            f"Value '{text}' at '{member.name}' failed to satisfy constraint: Member must be a boolean"
+        )
+        return None
+    return text
+
+
+def _decode_label(raw: str) -> str:
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidRequestException(
+            f"Path segment '{raw}' is not valid percent-encoded UTF-8"
+        ) from None
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """Parse a JSON object body; anything else is an InvalidRequestException."""
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidRequestException(
+            "Could not parse the request body: it is not valid JSON"
+        ) from None
+    if not isinstance(body, dict):
+        raise InvalidRequestException(
+            f"Could not parse the request body: expected a JSON object, got {format_value(body)}"
+        )
+    return body
+
+
+def parse_params(spec: OperationSpec, labels: dict[str, str], raw: RawRequest) -> dict[str, Any]:
+    """Typed parameters of `spec` from a request; type errors use the validation format."""
+    params: dict[str, Any] = {}
+    errors: list = []
+    query: Optional[dict[str, list[str]]] = None
+    body: Optional[dict[str, Any]] = None
+    for member in spec.members:
+        location = member.location
+        if location == "uri":
+            text = labels.get(member.wire_name)
+            if text is not None:
+                params[member.name] = _convert_scalar(member, _decode_label(text), errors)
+        elif location == "querystring":
+            if query is None:
+                query = parse_qs(raw.query, keep_blank_values=True) if raw.query else {}
+            values = query.get(member.wire_name)
+            if values:
+                if member.shape.type_name == "list":
+                    params[member.name] = values
+                else:
+                    params[member.name] = _convert_scalar(member, values[0], errors)
+        elif location == "header":
+            value = raw.headers.get(member.wire_name)
+            if value is not None:
+                params[member.name] = _convert_scalar(member, value, errors)
+        else:
+            if body is None:
+                body = parse_body(raw.body)
+            if member.wire_name in body:
+                params[member.name] = body[member.wire_name]
+    if errors:
+        raise validation_error(errors)
+    return params

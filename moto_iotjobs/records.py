@@ -1,0 +1,140 @@
+"""The state records: jobs and job executions.
+
+Plain `__slots__` classes (a fleet test holds 10^5 executions, and memory per execution is
+a performance target). They hold state only; the rules that change them live in
+`lifecycle.py` and the backend, and their wire forms in `serialization.py`.
+Timestamps are float epoch seconds, read through `clock.now()`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from .indexes import SeqIndex
+from .lifecycle import EXECUTION_STATUSES, JOB_IN_PROGRESS, QUEUED
+
+
+class Job:
+    __slots__ = (
+        "job_id",
+        "arn",
+        "seq",
+        "status",
+        "target_selection",
+        "targets",
+        "target_group_names",
+        "target_group_ids",
+        "document",
+        "document_source",
+        "description",
+        "presigned_url_config",
+        "rollout_config",
+        "abort_config",
+        "timeout_config",
+        "retry_config",
+        "scheduling_config",
+        "tags",
+        "namespace_id",
+        "job_template_arn",
+        "document_parameters",
+        "destination_package_versions",
+        "created_at",
+        "last_updated_at",
+        "completed_at",
+        "force_canceled",
+        "reason_code",
+        "comment",
+        "is_concurrent",
+        "executions",
+        "by_status",
+        "extra",
+    )
+
+    def __init__(self, job_id: str, arn: str, seq: int, now: float) -> None:
+        self.job_id = job_id
+        self.arn = arn
+        self.seq = seq
+        self.status = JOB_IN_PROGRESS
+        self.target_selection = "SNAPSHOT"
+        self.targets: list[str] = []
+        self.target_group_names: list[str] = []
+        self.target_group_ids: dict[str, str] = {}
+        self.document: Optional[str] = None
+        self.document_source: Optional[str] = None
+        self.description: Optional[str] = None
+        self.presigned_url_config: Optional[dict[str, Any]] = None
+        self.rollout_config: Optional[dict[str, Any]] = None
+        self.abort_config: Optional[dict[str, Any]] = None
+        self.timeout_config: Optional[dict[str, Any]] = None
+        self.retry_config: Optional[dict[str, Any]] = None
+        self.scheduling_config: Optional[dict[str, Any]] = None
+        self.tags: Optional[list[dict[str, str]]] = None
+        self.namespace_id: Optional[str] = None
+        self.job_template_arn: Optional[str] = None
+        self.document_parameters: Optional[dict[str, str]] = None
+        self.destination_package_versions: Optional[list[str]] = None
+        self.created_at = now
+        self.last_updated_at = now
+        self.completed_at: Optional[float] = None
+        self.force_canceled: Optional[bool] = None
+        self.reason_code: Optional[str] = None
+        self.comment: Optional[str] = None
+        self.is_concurrent = False
+        # The latest execution of the job on each thing, all and by status.
+        self.executions: SeqIndex[JobExecution] = SeqIndex()
+        self.by_status: dict[str, SeqIndex[JobExecution]] = {s: SeqIndex() for s in EXECUTION_STATUSES}
+        # Room for time-driven state (rollout, schedule) without widening every job.
+        self.extra: dict[str, Any] = {}
+
+    def count(self, status: str) -> int:
+        return len(self.by_status[status])
+
+
+class JobExecution:
+    __slots__ = (
+        "job",
+        "thing_name",
+        "execution_number",
+        "version_number",
+        "status",
+        "status_details",
+        "queued_at",
+        "started_at",
+        "last_updated_at",
+        "force_canceled",
+        "retry_attempt",
+        "seq",
+        "previous",
+        "in_progress_deadline",
+        "step_deadline",
+    )
+
+    def __init__(
+        self, job: Job, thing_name: str, execution_number: int, seq: int, now: float
+    ) -> None:
+        self.job = job
+        self.thing_name = thing_name
+        self.execution_number = execution_number
+        self.version_number = 1
+        self.status = QUEUED
+        self.status_details: Optional[dict[str, str]] = None
+        self.queued_at = now
+        self.started_at: Optional[float] = None
+        self.last_updated_at = now
+        self.force_canceled: Optional[bool] = None
+        self.retry_attempt = 0
+        self.seq = seq
+        # An earlier execution of the same job on the same thing (a thing that left and
+        # rejoined the group of a continuous job), kept for DescribeJobExecution by number.
+        self.previous: Optional[JobExecution] = None
+        self.in_progress_deadline: Optional[float] = None
+        self.step_deadline: Optional[float] = None
+
+    def deadline(self) -> Optional[float]:
+        """The effective time-out: a step timer never outlasts the in-progress timer."""
+        step, overall = self.step_deadline, self.in_progress_deadline
+        if step is None:
+            return overall
+        if overall is None:
+            return step
+        return min(step, overall)

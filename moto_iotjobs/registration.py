@@ -1,0 +1,64 @@
+"""Plugging the two planes into moto's router (moto has no plugin API).
+
+Two hooks, both verified against moto 5.2.x:
+1. `(name, host regex)` entries at the FRONT of `moto.backend_index.backend_url_patterns`,
+   mutated in place (moto's werkzeug server and proxy hold references to that list);
+2. `moto.<name>` importable for those names (an alias in `sys.modules`), so
+   `moto.backends.get_backend(name)` finds `<name>_backends`.
+
+A `{"global": routes}` mapping stands in for a BackendDict: moto's router then reads
+`routes.urls` (in-process) or `routes.flask_paths` (server). Registering is a process-wide
+side effect of importing `moto_iotjobs`, idempotent and thread-safe.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+import types
+
+CONTROL_PLANE_BACKEND = "iotjobs"
+DEVICE_PLANE_BACKEND = "iotjobsdata"
+
+_lock = threading.Lock()
+_registered = False
+
+
+def _alias_module(name: str, routes: object) -> None:
+    module = types.ModuleType(f"moto.{name}", f"moto_iotjobs routes for {name}")
+    setattr(module, f"{name}_backends", {"global": routes})
+    sys.modules[f"moto.{name}"] = module
+    import moto
+
+    setattr(moto, name, module)
+
+
+def register() -> None:
+    """Route IoT Jobs requests of both planes to moto_iotjobs (once per process)."""
+    global _registered
+    if _registered:
+        return
+    with _lock:
+        if _registered:
+            return
+        import moto.backend_index as backend_index
+
+        from .urls import (
+            control_plane_routes,
+            control_plane_url_bases,
+            device_plane_routes,
+            device_plane_url_bases,
+        )
+
+        _alias_module(CONTROL_PLANE_BACKEND, control_plane_routes)
+        _alias_module(DEVICE_PLANE_BACKEND, device_plane_routes)
+        entries = [(DEVICE_PLANE_BACKEND, re.compile(base)) for base in device_plane_url_bases]
+        entries += [(CONTROL_PLANE_BACKEND, re.compile(base)) for base in control_plane_url_bases]
+        patterns = backend_index.backend_url_patterns
+        patterns[:0] = [e for e in entries if e not in patterns]
+        _registered = True
+
+
+def is_registered() -> bool:
+    return _registered

@@ -1,0 +1,278 @@
+"""Request dispatch for both planes: route, parse, validate, call the backend, serialize.
+
+This is a lean path of its own rather than moto's `BaseResponse` machinery (which spends
+most of a call in generic parsing and its XML/JSON serializer): the route comes from the
+botocore model, the answer is written straight from the records. Anything on the `iot`
+host that is not a job operation goes to `IoTJobsResponse`, moto's own IoT response class
+with the registry changes that matter to continuous jobs observed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from typing import Any, Callable, Optional
+from uuid import uuid4
+
+from moto.core.common_types import TYPE_RESPONSE
+from moto.iot.responses import IoTResponse
+
+from . import clock, serialization
+from .backend import IoTJobsBackend, iotjobs_backends
+from .documents import document_for_device
+from .errors import (
+    CONTROL_PLANE,
+    DEVICE_PLANE,
+    InternalFailureException,
+    InvalidRequestException,
+    JobsError,
+)
+from .parsing import RawRequest, parse_params
+from .service_model import match_route
+from .validation import validate
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[IoTJobsBackend, dict[str, Any], float], Any]
+
+_REGION_IN_HOST = re.compile(r"\.(?P<region>[^.]+)\.amazonaws\.com")
+_REGION_IN_AGENT = re.compile(r"region/(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)")
+_ACCESS_KEY = re.compile(r"Credential=(?P<key>[A-Z0-9]{16,128})/")
+_SCOPE_REGION = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/")
+DEFAULT_REGION = "us-east-1"
+
+
+def request_account(headers: Any) -> str:
+    """The account as moto resolves it: env, header, access key (incl. STS keys), default."""
+    account = os.environ.get("MOTO_ACCOUNT_ID")
+    if account:
+        return account
+    account = headers.get("x-moto-account-id")
+    if account:
+        return str(account)
+    from moto.iam.models import get_account_id_from
+
+    match = _ACCESS_KEY.search(headers.get("Authorization") or "")
+    return get_account_id_from(match.group("key") if match else "AKIAEXAMPLE")
+
+
+def request_region(host: str, headers: Any) -> str:
+    match = _REGION_IN_HOST.search("." + host)
+    if match and match.group("region") != "iot":
+        return match.group("region")
+    agent = _REGION_IN_AGENT.search(headers.get("User-Agent") or "")
+    if agent:
+        return agent.group("region")
+    scope = _SCOPE_REGION.search(headers.get("Authorization") or "")
+    if scope:
+        return scope.group("region")
+    return DEFAULT_REGION
+
+
+def backend_for(raw: RawRequest) -> IoTJobsBackend:
+    account = request_account(raw.headers)
+    region = request_region(raw.host, raw.headers)
+    try:
+        return iotjobs_backends[account][region]
+    except KeyError:
+        raise InvalidRequestException(f"Unknown region {region}") from None
+
+
+def _json_response(body: Any) -> TYPE_RESPONSE:
+    return (
+        200,
+        {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid4())},
+        json.dumps(body, separators=(",", ":")),
+    )
+
+
+def handle(plane: str, handlers: dict[str, Handler], request: Any, full_url: str) -> Optional[TYPE_RESPONSE]:
+    """Answer a request if it is one of `plane`'s job operations; None when it is not."""
+    raw = RawRequest(request, full_url)
+    route = match_route(plane, raw.method, raw.raw_path)
+    if route is None:
+        return None
+    spec, labels = route
+    try:
+        from .faults import check_fault
+
+        check_fault(plane, spec.name)
+        params = parse_params(spec, labels, raw)
+        validate(spec, params)
+        backend = backend_for(raw)
+        now = clock.now()
+        with backend.lock:
+            backend.advance(now)
+            body = handlers[spec.name](backend, params, now)
+        return _json_response(body)
+    except JobsError as error:
+        return error.to_response(plane)
+    except Exception:  # a defect of ours: answer as AWS does, never with a traceback
+        log.exception("moto_iotjobs failed on %s %s", raw.method, raw.raw_path)
+        return InternalFailureException("Internal failure in moto_iotjobs").to_response(plane)
+
+
+# --- control plane ----------------------------------------------------------------------
+
+
+def _describe_job(b: IoTJobsBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
+    job = b.describe_job(p)
+    out: dict[str, Any] = {"job": serialization.job(job, b.scheduled_rollouts(job, now))}
+    if job.document_source is not None:
+        out["documentSource"] = job.document_source
+    return out
+
+
+def _list_jobs(b: IoTJobsBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
+    jobs, token, group_id = b.list_jobs(p)
+    group_name = p.get("thingGroupName")
+    summaries = []
+    for job in jobs:
+        job_group_id = group_id
+        if group_name is not None:
+            job_group_id = job.target_group_ids.get(group_name, group_id)
+        summaries.append(serialization.job_summary(job, job_group_id))
+    out: dict[str, Any] = {"jobs": summaries}
+    if token is not None:
+        out["nextToken"] = token
+    return out
+
+
+def _page(key: str, items: list, token: Optional[str], item: Callable[[Any], Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {key: [item(i) for i in items]}
+    if token is not None:
+        out["nextToken"] = token
+    return out
+
+
+CONTROL_HANDLERS: dict[str, Handler] = {
+    "CreateJob": lambda b, p, now: serialization.job_reference(b.create_job(p, now)),
+    "DescribeJob": _describe_job,
+    "ListJobs": _list_jobs,
+    "UpdateJob": lambda b, p, now: b.update_job(p, now) or {},
+    "CancelJob": lambda b, p, now: serialization.job_reference(b.cancel_job(p, now)),
+    "DeleteJob": lambda b, p, now: b.delete_job(p, now) or {},
+    "GetJobDocument": lambda b, p, now: {"document": b.get_job_document(p)},
+    "AssociateTargetsWithJob": lambda b, p, now: serialization.job_reference(
+        b.associate_targets_with_job(p, now)
+    ),
+    "ListJobExecutionsForJob": lambda b, p, now: _page(
+        "executionSummaries", *b.list_job_executions_for_job(p), serialization.execution_for_job
+    ),
+    "ListJobExecutionsForThing": lambda b, p, now: _page(
+        "executionSummaries", *b.list_job_executions_for_thing(p), serialization.execution_for_thing
+    ),
+    "DescribeJobExecution": lambda b, p, now: {
+        "execution": serialization.execution(b.describe_job_execution(p), now)
+    },
+    "CancelJobExecution": lambda b, p, now: b.cancel_job_execution(p, now) or {},
+    "DeleteJobExecution": lambda b, p, now: b.delete_job_execution(p, now) or {},
+}
+
+
+# --- device plane -----------------------------------------------------------------------
+
+
+def _pending(b: IoTJobsBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
+    in_progress, queued = b.get_pending_job_executions(p)
+    return {
+        "inProgressJobs": [serialization.device_summary(e) for e in in_progress],
+        "queuedJobs": [serialization.device_summary(e) for e in queued],
+    }
+
+
+def _execution_or_nothing(b: IoTJobsBackend, execution: Any, now: float, with_document: bool) -> dict[str, Any]:
+    if execution is None:
+        return {}
+    document = document_for_device(b, execution.job) if with_document else None
+    return {"execution": serialization.device_execution(execution, now, document)}
+
+
+def _update(b: IoTJobsBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
+    execution = b.update_job_execution(p, now)
+    out: dict[str, Any] = {}
+    if p.get("includeJobExecutionState"):
+        out["executionState"] = serialization.execution_state(execution)
+    if p.get("includeJobDocument"):
+        out["jobDocument"] = document_for_device(b, execution.job)
+    return out
+
+
+DEVICE_HANDLERS: dict[str, Handler] = {
+    "GetPendingJobExecutions": _pending,
+    "StartNextPendingJobExecution": lambda b, p, now: _execution_or_nothing(
+        b, b.start_next_pending_job_execution(p, now), now, True
+    ),
+    "DescribeJobExecution": lambda b, p, now: _execution_or_nothing(
+        b, b.describe_device_execution(p), now, p.get("includeJobDocument") is not False
+    ),
+    "UpdateJobExecution": _update,
+}
+
+
+def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:
+    """Route for the whole `iot` host: job operations here, the rest to moto."""
+    response = handle(CONTROL_PLANE, CONTROL_HANDLERS, request, full_url)
+    if response is not None:
+        return response
+    return IoTJobsResponse.dispatch(request, full_url, headers)  # type: ignore[no-any-return]
+
+
+def device_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:
+    """Route for the `iot-jobs-data` hosts: every path is ours."""
+    response = handle(DEVICE_PLANE, DEVICE_HANDLERS, request, full_url)
+    if response is not None:
+        return response
+    raw = RawRequest(request, full_url)
+    return InvalidRequestException(
+        f"No iot-jobs-data operation matches {raw.method} {raw.raw_path}"
+    ).to_response(DEVICE_PLANE)
+
+
+class IoTJobsResponse(IoTResponse):
+    """moto's IoT responses for everything but jobs, telling the job backend when a thing's
+    group membership changes or a thing is deleted (continuous jobs, REMOVED executions)."""
+
+    def _jobs_backend(self) -> IoTJobsBackend:
+        return iotjobs_backends[self.current_account][self.region]
+
+    def _after_registry_change(self, thing_name: Optional[str], deleted: bool = False) -> None:
+        if not thing_name:
+            return
+        backend = self._jobs_backend()
+        now = clock.now()
+        with backend.lock:
+            backend.advance(now)
+            if deleted:
+                backend.on_thing_deleted(thing_name, now)
+            else:
+                backend.on_membership_changed(thing_name, now)
+
+    def _thing_name_param(self) -> Optional[str]:
+        name = self._get_param("thingName")
+        if name:
+            return str(name)
+        arn = self._get_param("thingArn")
+        return str(arn).rsplit("/", 1)[-1] if arn else None
+
+    def add_thing_to_thing_group(self) -> Any:
+        result = super().add_thing_to_thing_group()
+        self._after_registry_change(self._thing_name_param())
+        return result
+
+    def remove_thing_from_thing_group(self) -> Any:
+        result = super().remove_thing_from_thing_group()
+        self._after_registry_change(self._thing_name_param())
+        return result
+
+    def update_thing_groups_for_thing(self) -> Any:
+        result = super().update_thing_groups_for_thing()
+        self._after_registry_change(self._thing_name_param())
+        return result
+
+    def delete_thing(self) -> Any:
+        result = super().delete_thing()
+        self._after_registry_change(self._thing_name_param(), deleted=True)
+        return result

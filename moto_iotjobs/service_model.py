@@ -1,0 +1,171 @@
+"""botocore's service models, read at run time: the one source of operations and constraints.
+
+Loading the `iot` model costs ~0.2 s, so nothing here runs at import; the first request
+pays it once per process. Each operation we serve is compiled into an `OperationSpec`
+(its route regex and its input members by location) the first time the plane is used.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from botocore.loaders import Loader
+from botocore.model import OperationModel, ServiceModel, Shape
+
+from .errors import CONTROL_PLANE, DEVICE_PLANE
+
+#: The operations this plugin answers itself, per plane. Everything else on the `iot` host
+#: (things, thing groups, certificates, ...) stays with moto's own IoT backend.
+CONTROL_PLANE_OPERATIONS: tuple[str, ...] = (
+    "CreateJob",
+    "DescribeJob",
+    "ListJobs",
+    "UpdateJob",
+    "CancelJob",
+    "DeleteJob",
+    "GetJobDocument",
+    "AssociateTargetsWithJob",
+    "ListJobExecutionsForJob",
+    "ListJobExecutionsForThing",
+    "DescribeJobExecution",
+    "CancelJobExecution",
+    "DeleteJobExecution",
+)
+DEVICE_PLANE_OPERATIONS: tuple[str, ...] = (
+    "GetPendingJobExecutions",
+    "StartNextPendingJobExecution",
+    "DescribeJobExecution",
+    "UpdateJobExecution",
+)
+
+_loader_lock = threading.Lock()
+
+
+@lru_cache(maxsize=None)
+def service_model(service_name: str) -> ServiceModel:
+    """The botocore model of `iot` or `iot-jobs-data`, loaded once."""
+    with _loader_lock:
+        data = Loader().load_service_model(service_name, "service-2")
+        return ServiceModel(data, service_name=service_name)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One input member of an operation: where it travels and its shape."""
+
+    name: str
+    wire_name: str
+    location: str  # "uri", "querystring", "header" or "body"
+    shape: Shape
+
+
+@dataclass
+class OperationSpec:
+    """What the dispatcher needs of one operation, derived from its botocore model."""
+
+    name: str
+    plane: str
+    method: str
+    request_uri: str
+    path_regex: re.Pattern[str]
+    model: OperationModel
+    members: tuple[Member, ...]
+    required: frozenset[str]
+    has_body: bool
+    validators: Any = field(default=None, repr=False)  # set by validation.compile_operation
+
+    @property
+    def input_shape(self) -> Shape | None:
+        return self.model.input_shape
+
+
+_LABEL = re.compile(r"\{([A-Za-z0-9_]+)\+?\}")
+
+
+def uri_to_regex(request_uri: str) -> re.Pattern[str]:
+    """`/things/{thingName}/jobs/{jobId}` -> an anchored regex over the raw (encoded) path.
+
+    Labels match one path segment and may be empty, so an empty label reaches validation
+    ("must have length greater than or equal to 1") instead of falling through.
+    """
+    path = request_uri.split("?", 1)[0]
+    pattern = ""
+    pos = 0
+    for match in _LABEL.finditer(path):
+        pattern += re.escape(path[pos : match.start()])
+        pattern += f"(?P<{match.group(1)}>[^/]*)"
+        pos = match.end()
+    pattern += re.escape(path[pos:])
+    return re.compile(f"^{pattern}$")
+
+
+def _members(op: OperationModel) -> tuple[Member, ...]:
+    shape = op.input_shape
+    if shape is None:
+        return ()
+    members = []
+    for name, member_shape in shape.members.items():  # type: ignore[attr-defined]
+        serialization = member_shape.serialization
+        location = serialization.get("location", "body")
+        wire_name = serialization.get("name", name)
+        members.append(Member(name, wire_name, location, member_shape))
+    return tuple(members)
+
+
+def _spec(plane: str, operation_name: str) -> OperationSpec:
+    op = service_model(plane).operation_model(operation_name)
+    members = _members(op)
+    shape = op.input_shape
+    required = frozenset(shape.required_members) if shape is not None else frozenset()  # type: ignore[attr-defined]
+    return OperationSpec(
+        name=operation_name,
+        plane=plane,
+        method=op.http["method"],
+        request_uri=op.http["requestUri"],
+        path_regex=uri_to_regex(op.http["requestUri"]),
+        model=op,
+        members=members,
+        required=required,
+        has_body=any(m.location == "body" for m in members),
+    )
+
+
+@lru_cache(maxsize=None)
+def operations(plane: str) -> dict[str, OperationSpec]:
+    """Every operation we serve on `plane`, by name, with validators compiled."""
+    from .validation import compile_operation
+
+    names = CONTROL_PLANE_OPERATIONS if plane == CONTROL_PLANE else DEVICE_PLANE_OPERATIONS
+    specs = {}
+    for name in names:
+        spec = _spec(plane, name)
+        compile_operation(spec)
+        specs[name] = spec
+    return specs
+
+
+@lru_cache(maxsize=None)
+def routes(plane: str) -> dict[str, list[OperationSpec]]:
+    """Operations by HTTP method, most specific URI first (literal segments before labels)."""
+    table: dict[str, list[OperationSpec]] = {}
+    for spec in operations(plane).values():
+        table.setdefault(spec.method, []).append(spec)
+    for specs in table.values():
+        specs.sort(key=lambda s: (-s.request_uri.count("/"), s.request_uri.count("{")))
+    return table
+
+
+def match_route(plane: str, method: str, raw_path: str) -> tuple[OperationSpec, dict[str, str]] | None:
+    for spec in routes(plane).get(method, ()):
+        match = spec.path_regex.match(raw_path)
+        if match is not None:
+            return spec, match.groupdict()
+    return None
+
+
+def is_known_plane(plane: str) -> bool:
+    return plane in (CONTROL_PLANE, DEVICE_PLANE)

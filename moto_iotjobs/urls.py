@@ -1,0 +1,60 @@
+"""URL patterns of the two planes, in moto's `urls.py` form, and the route objects moto's
+router asks for (`.urls` in-process, `.flask_paths` in the server).
+
+The planes share paths (GET /things/{thing}/jobs exists in both), so they are told apart by
+host: the `iot` host for the control plane; for the device plane the default endpoint
+`data.jobs.iot.<region>`, the `<prefix>.jobs.iot.<region>` endpoint that
+DescribeEndpoint(endpointType="iot:Jobs") hands out, and `iot-jobs-data.<region>`, the host
+moto's server rebuilds from the SigV4 scope.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from moto.core.utils import convert_regex_to_flask_path
+
+
+
+def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> Any:
+    """Imports the dispatch machinery on first use, keeping `import moto_iotjobs` cheap."""
+    from . import responses
+
+    return responses.control_plane_dispatch(request, full_url, headers)
+
+
+def device_plane_dispatch(request: Any, full_url: str, headers: Any) -> Any:
+    from . import responses
+
+    return responses.device_plane_dispatch(request, full_url, headers)
+
+
+control_plane_url_bases = [r"https?://iot\.(.+)\.amazonaws\.com"]
+device_plane_url_bases = [
+    r"https?://(?:[a-zA-Z0-9-]+\.)?jobs\.iot\.(.+)\.amazonaws\.com",
+    r"https?://iot-jobs-data\.(.+)\.amazonaws\.com",
+]
+
+control_plane_url_paths = {"{0}/.*$": control_plane_dispatch}
+device_plane_url_paths = {"{0}/.*$": device_plane_dispatch}
+
+
+class Routes:
+    """What moto's router reads from a backend: `urls` and `flask_paths`, computed once.
+
+    (moto's `BaseBackend.urls` rebuilds its dict on every request.)
+    """
+
+    def __init__(self, url_bases: list[str], url_paths: dict[str, Callable[..., Any]]) -> None:
+        self.url_bases = url_bases
+        self.urls = {
+            path.format(base): handler for base in url_bases for path, handler in url_paths.items()
+        }
+        self.flask_paths = {
+            convert_regex_to_flask_path(path.format("")): handler
+            for path, handler in url_paths.items()
+        }
+
+
+control_plane_routes = Routes(control_plane_url_bases, control_plane_url_paths)
+device_plane_routes = Routes(device_plane_url_bases, device_plane_url_paths)

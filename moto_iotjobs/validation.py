@@ -1,0 +1,307 @@
+"""Input validation driven by botocore's service model.
+
+botocore checks only `required`, `min` and types on the client; `max`, `pattern` and enums
+reach the server (and callers with `parameter_validation=False`, raw HTTP and other SDKs
+send anything). The real service answers 400 InvalidRequestException with a message of
+the form
+
+    1 validation error detected: Value '300' at 'maxResults' failed to satisfy
+    constraint: Member must have value less than or equal to 250
+
+Every check below is compiled once per shape from the model. The few limits AWS documents
+but does not model are in `DOCUMENTED_LIMITS`, each with its source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from botocore.model import Shape
+
+from .errors import InvalidRequestException
+from .patterns import compile_pattern
+from .service_model import OperationSpec
+
+Check = Callable[[Any, str, list], None]
+
+
+@dataclass(frozen=True)
+class DocumentedLimit:
+    """A limit stated in AWS's documentation but absent from the botocore model."""
+
+    max_length: Optional[int] = None
+    max_entries: Optional[int] = None
+    min_value: Optional[float] = None
+    max_value: Optional[float] = None
+    also_allowed: tuple[int, ...] = ()
+    source: str = ""
+
+
+#: Keyed by shape name (the same names in `iot` and `iot-jobs-data`).
+DOCUMENTED_LIMITS: dict[str, DocumentedLimit] = {
+    "DetailsValue": DocumentedLimit(
+        max_length=1024,
+        source="iot-jobs-data UpdateJobExecution.statusDetails: 'The maximum length of the "
+        "value in the name/value pair is 1,024 characters.'",
+    ),
+    "DetailsMap": DocumentedLimit(
+        max_entries=10,
+        source="iot CancelJobExecution.statusDetails: 'You can specify at most 10 "
+        "name/value pairs.' (applied to every statusDetails map)",
+    ),
+    "StepTimeoutInMinutes": DocumentedLimit(
+        min_value=1,
+        max_value=10080,
+        also_allowed=(-1,),
+        source="iot-jobs-data stepTimeoutInMinutes: 'Valid values for this parameter range "
+        "from 1 to 10080 (1 minute to 7 days). A value of -1 is also valid'",
+    ),
+    "InProgressTimeoutInMinutes": DocumentedLimit(
+        min_value=1,
+        max_value=10080,
+        source="iot TimeoutConfig.inProgressTimeoutInMinutes: 'anywhere between 1 minute "
+        "and 7 days (1 to 10080 minutes)'",
+    ),
+    "AbortThresholdPercentage": DocumentedLimit(
+        min_value=0,
+        source="iot AbortCriteria.thresholdPercentage: a percentage (model gives max 100)",
+    ),
+    "MaxJobExecutionsPerMin": DocumentedLimit(
+        max_value=1000,
+        source="AWS IoT developer guide, job rollout: 'maximumPerMinute ... 1 to 1000'",
+    ),
+}
+
+
+def format_value(value: Any) -> str:
+    """Render a value as AWS's (Java) validation messages do."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={format_value(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _fail(errors: list, value: Any, path: str, constraint: str) -> None:
+    errors.append(
+        f"Value '{format_value(value)}' at '{path}' failed to satisfy constraint: {constraint}"
+    )
+
+
+def _fail_null(errors: list, path: str) -> None:
+    errors.append(f"Value null at '{path}' failed to satisfy constraint: Member must not be null")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _compile_shape(shape: Shape, cache: dict[str, Check]) -> Check:
+    key = shape.name
+    if key in cache:
+        return cache[key]
+    # Recursive shapes resolve through the cache on the second visit.
+    cache[key] = lambda value, path, errors: compiled(value, path, errors)
+    compiled = _build(shape, cache)
+    cache[key] = compiled
+    return compiled
+
+
+def _build(shape: Shape, cache: dict[str, Check]) -> Check:
+    kind = shape.type_name
+    meta = shape.metadata
+    documented = DOCUMENTED_LIMITS.get(shape.name, DocumentedLimit())
+    if kind == "string":
+        return _string_check(shape, meta, documented)
+    if kind in ("integer", "long", "double", "float"):
+        return _number_check(kind, meta, documented)
+    if kind == "boolean":
+
+        def check_boolean(value: Any, path: str, errors: list) -> None:
+            if not isinstance(value, bool):
+                _fail(errors, value, path, "Member must be a boolean")
+
+        return check_boolean
+    if kind == "timestamp":
+
+        def check_timestamp(value: Any, path: str, errors: list) -> None:
+            if not (_is_number(value) or isinstance(value, str)):
+                _fail(errors, value, path, "Member must be a timestamp")
+
+        return check_timestamp
+    if kind == "structure":
+        return _structure_check(shape, cache)
+    if kind == "list":
+        return _list_check(shape, meta, cache)
+    if kind == "map":
+        return _map_check(shape, meta, documented, cache)
+    return lambda value, path, errors: None
+
+
+def _string_check(shape: Shape, meta: dict, documented: DocumentedLimit) -> Check:
+    min_len = meta.get("min")
+    max_len = meta.get("max", documented.max_length)
+    pattern = meta.get("pattern")
+    matcher = compile_pattern(pattern) if pattern else None
+    enum = getattr(shape, "enum", None) or None
+    enum_text = "[" + ", ".join(enum) + "]" if enum else ""
+    enum_set = frozenset(enum) if enum else None
+
+    def check_string(value: Any, path: str, errors: list) -> None:
+        if not isinstance(value, str):
+            _fail(errors, value, path, "Member must be a string")
+            return
+        if enum_set is not None and value not in enum_set:
+            _fail(errors, value, path, f"Member must satisfy enum value set: {enum_text}")
+        if max_len is not None and len(value) > max_len:
+            _fail(errors, value, path, f"Member must have length less than or equal to {max_len}")
+        if min_len is not None and len(value) < min_len:
+            _fail(errors, value, path, f"Member must have length greater than or equal to {min_len}")
+        if matcher is not None and not matcher(value):
+            _fail(errors, value, path, f"Member must satisfy regular expression pattern: {pattern}")
+
+    return check_string
+
+
+def _number_check(kind: str, meta: dict, documented: DocumentedLimit) -> Check:
+    low = meta.get("min", documented.min_value)
+    high = meta.get("max", documented.max_value)
+    also_allowed = documented.also_allowed
+    integral = kind in ("integer", "long")
+
+    def check_number(value: Any, path: str, errors: list) -> None:
+        if not _is_number(value) or (integral and isinstance(value, float)):
+            _fail(errors, value, path, f"Member must be of type {'integer' if integral else 'double'}")
+            return
+        if value in also_allowed:
+            return
+        if low is not None and value < low:
+            _fail(errors, value, path, f"Member must have value greater than or equal to {_num(low)}")
+        if high is not None and value > high:
+            _fail(errors, value, path, f"Member must have value less than or equal to {_num(high)}")
+
+    return check_number
+
+
+def _num(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+def _structure_check(shape: Shape, cache: dict[str, Check]) -> Check:
+    members = [
+        (name, _compile_shape(member, cache))
+        for name, member in shape.members.items()  # type: ignore[attr-defined]
+    ]
+    required = tuple(shape.required_members)  # type: ignore[attr-defined]
+
+    def check_structure(value: Any, path: str, errors: list) -> None:
+        if not isinstance(value, dict):
+            _fail(errors, value, path, "Member must be a structure")
+            return
+        prefix = f"{path}." if path else ""
+        for name in required:
+            if value.get(name) is None:
+                _fail_null(errors, prefix + name)
+        for name, check in members:
+            member_value = value.get(name)
+            if member_value is not None:
+                check(member_value, prefix + name, errors)
+
+    return check_structure
+
+
+def _list_check(shape: Shape, meta: dict, cache: dict[str, Check]) -> Check:
+    member_check = _compile_shape(shape.member, cache)  # type: ignore[attr-defined]
+    min_len = meta.get("min")
+    max_len = meta.get("max")
+
+    def check_list(value: Any, path: str, errors: list) -> None:
+        if not isinstance(value, list):
+            _fail(errors, value, path, "Member must be a list")
+            return
+        if max_len is not None and len(value) > max_len:
+            _fail(errors, value, path, f"Member must have length less than or equal to {max_len}")
+        if min_len is not None and len(value) < min_len:
+            _fail(errors, value, path, f"Member must have length greater than or equal to {min_len}")
+        for index, item in enumerate(value, start=1):
+            item_path = f"{path}.{index}.member"
+            if item is None:
+                _fail_null(errors, item_path)
+            else:
+                member_check(item, item_path, errors)
+
+    return check_list
+
+
+def _map_check(shape: Shape, meta: dict, documented: DocumentedLimit, cache: dict[str, Check]) -> Check:
+    key_check = _compile_shape(shape.key, cache)  # type: ignore[attr-defined]
+    value_check = _compile_shape(shape.value, cache)  # type: ignore[attr-defined]
+    max_entries = meta.get("max", documented.max_entries)
+    min_entries = meta.get("min")
+
+    def check_map(value: Any, path: str, errors: list) -> None:
+        if not isinstance(value, dict):
+            _fail(errors, value, path, "Member must be a map")
+            return
+        if max_entries is not None and len(value) > max_entries:
+            _fail(errors, value, path, f"Member must have length less than or equal to {max_entries}")
+        if min_entries is not None and len(value) < min_entries:
+            _fail(errors, value, path, f"Member must have length greater than or equal to {min_entries}")
+        for key, item in value.items():
+            inner: list = []
+            key_check(key, path, inner)
+            if inner:
+                errors.append(
+                    f"Value '{format_value(value)}' at '{path}' failed to satisfy constraint: "
+                    f"Map keys must satisfy constraint: [{_constraints(inner)}]"
+                )
+            inner = []
+            if item is None:
+                inner.append("Member must not be null")
+            else:
+                value_check(item, path, inner)
+            if inner:
+                errors.append(
+                    f"Value '{format_value(value)}' at '{path}' failed to satisfy constraint: "
+                    f"Map value must satisfy constraint: [{_constraints(inner)}]"
+                )
+
+    return check_map
+
+
+def _constraints(messages: list) -> str:
+    return ", ".join(m.split("failed to satisfy constraint: ", 1)[-1] for m in messages)
+
+
+def compile_operation(spec: OperationSpec) -> None:
+    """Attach one compiled check per input member to `spec`."""
+    cache: dict[str, Check] = {}
+    spec.validators = tuple(
+        (member.name, member.name in spec.required, _compile_shape(member.shape, cache))
+        for member in spec.members
+    )
+
+
+def validate(spec: OperationSpec, params: dict[str, Any]) -> None:
+    """Raise InvalidRequestException listing every constraint `params` breaks."""
+    errors: list = []
+    for name, required, check in spec.validators:
+        value = params.get(name)
+        if value is None:
+            if required:
+                _fail_null(errors, name)
+            continue
+        check(value, name, errors)
+    if errors:
+        raise validation_error(errors)
+
+
+def validation_error(errors: list) -> InvalidRequestException:
+    count = len(errors)
+    noun = "error" if count == 1 else "errors"
+    return InvalidRequestException(f"{count} validation {noun} detected: " + "; ".join(errors))
