@@ -1,0 +1,73 @@
+"""The `iotjobs` pytest fixture, registered through the `pytest11` entry point.
+
+    def test_rollout(iotjobs):
+        iot = iotjobs.client("iot")
+        ...
+        assert iotjobs.backend().jobs["job-1"].status == "COMPLETED"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Optional
+
+import pytest
+
+if TYPE_CHECKING:
+    from .backend import IoTJobsBackend
+
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "123456789012"
+
+_FAKE_ENVIRONMENT = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": DEFAULT_REGION,
+}
+
+
+class IoTJobsHandle:
+    """What the fixture yields: the mock's state and clients bound to it."""
+
+    region_name = DEFAULT_REGION
+    account_id = DEFAULT_ACCOUNT
+
+    def backend(
+        self, region_name: Optional[str] = None, account_id: Optional[str] = None
+    ) -> IoTJobsBackend:
+        """The job state of one account and region (defaults: the fixture's)."""
+        from . import jobs_backend
+
+        return jobs_backend(region_name or self.region_name, account_id or self.account_id)
+
+    def client(self, service_name: str = "iot", region_name: Optional[str] = None, **kwargs: Any) -> Any:
+        """A boto3 client (`iot`, `iot-jobs-data`, ...) in the fixture's region."""
+        import boto3
+
+        return boto3.client(service_name, region_name=region_name or self.region_name, **kwargs)
+
+    def notifications(self, thing_name: Optional[str] = None, topic: Optional[str] = None,
+                      region_name: Optional[str] = None, account_id: Optional[str] = None) -> list:
+        """MQTT messages the service published, decoded (see `moto_iotjobs.notifications`)."""
+        from .notifications import published_notifications
+
+        return published_notifications(
+            thing_name=thing_name,
+            topic=topic,
+            region_name=region_name or self.region_name,
+            account_id=account_id or self.account_id,
+        )
+
+
+@pytest.fixture
+def iotjobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[IoTJobsHandle]:
+    """Fake credentials and region, the IoT Jobs mock active, state reset afterwards."""
+    for name, value in _FAKE_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    from . import mock_iotjobs
+
+    with mock_iotjobs():
+        yield IoTJobsHandle()

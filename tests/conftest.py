@@ -1,0 +1,31 @@
+"""Shared fixtures. The `iotjobs` fixture itself comes from the installed pytest11 plugin."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.fixture
+def iot(iotjobs):
+    return iotjobs.client("iot")
+
+
+@pytest.fixture
+def jobs_data(iotjobs):
+    return iotjobs.client("iot-jobs-data")
+
+
+@pytest.fixture
+def fleet(iot):
+    """A thing group `fleet` of three things t0..t2; returns the group ARN."""
+    for i in range(3):
+        iot.create_thing(thingName=f"t{i}")
+    arn = iot.create_thing_group(thingGroupName="fleet")["thingGroupArn"]
+    for i in range(3):
+        iot.add_thing_to_thing_group(thingGroupName="fleet", thingName=f"t{i}")
+    return arn
+
+
+DOCUMENT = json.dumps({"operation": "update", "version": "1.2.3"})
