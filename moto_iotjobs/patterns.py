@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache
 from typing import Callable
 
 Matcher = Callable[[str], bool]
@@ -111,7 +111,7 @@ def _spell_out_posix(pattern: str) -> str:
     return re.sub(r"\\p\{(\w+)\}", replace, pattern)
 
 
-@lru_cache(maxsize=None)
+@cache
 def compile_pattern(pattern: str) -> Matcher:
     """A function telling whether a whole string satisfies the model's `pattern`."""
     single = _SINGLE_CLASS.match(pattern) if "\\p{" in pattern else None

@@ -147,13 +147,23 @@ def _page(key: str, items: list, token: Optional[str], item: Callable[[Any], Any
     return out
 
 
+def _empty(method: str) -> Handler:
+    """A handler for an operation whose output shape is empty."""
+
+    def call(b: IoTJobsBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
+        getattr(b, method)(p, now)
+        return {}
+
+    return call
+
+
 CONTROL_HANDLERS: dict[str, Handler] = {
     "CreateJob": lambda b, p, now: serialization.job_reference(b.create_job(p, now)),
     "DescribeJob": _describe_job,
     "ListJobs": _list_jobs,
-    "UpdateJob": lambda b, p, now: b.update_job(p, now) or {},
+    "UpdateJob": _empty("update_job"),
     "CancelJob": lambda b, p, now: serialization.job_reference(b.cancel_job(p, now)),
-    "DeleteJob": lambda b, p, now: b.delete_job(p, now) or {},
+    "DeleteJob": _empty("delete_job"),
     "GetJobDocument": lambda b, p, now: {"document": b.get_job_document(p)},
     "AssociateTargetsWithJob": lambda b, p, now: serialization.job_reference(
         b.associate_targets_with_job(p, now)
@@ -167,8 +177,8 @@ CONTROL_HANDLERS: dict[str, Handler] = {
     "DescribeJobExecution": lambda b, p, now: {
         "execution": serialization.execution(b.describe_job_execution(p), now)
     },
-    "CancelJobExecution": lambda b, p, now: b.cancel_job_execution(p, now) or {},
-    "DeleteJobExecution": lambda b, p, now: b.delete_job_execution(p, now) or {},
+    "CancelJobExecution": _empty("cancel_job_execution"),
+    "DeleteJobExecution": _empty("delete_job_execution"),
 }
 
 
@@ -217,7 +227,7 @@ def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RE
     response = handle(CONTROL_PLANE, CONTROL_HANDLERS, request, full_url)
     if response is not None:
         return response
-    return IoTJobsResponse.dispatch(request, full_url, headers)  # type: ignore[no-any-return]
+    return IoTJobsResponse.dispatch(request, full_url, headers)  # type: ignore[no-any-return,unused-ignore]
 
 
 def device_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from botocore.loaders import Loader
@@ -45,7 +45,7 @@ DEVICE_PLANE_OPERATIONS: tuple[str, ...] = (
 _loader_lock = threading.Lock()
 
 
-@lru_cache(maxsize=None)
+@cache
 def service_model(service_name: str) -> ServiceModel:
     """The botocore model of `iot` or `iot-jobs-data`, loaded once."""
     with _loader_lock:
@@ -108,7 +108,7 @@ def _members(op: OperationModel) -> tuple[Member, ...]:
     if shape is None:
         return ()
     members = []
-    for name, member_shape in shape.members.items():  # type: ignore[attr-defined]
+    for name, member_shape in shape.members.items():
         serialization = member_shape.serialization
         location = serialization.get("location", "body")
         wire_name = serialization.get("name", name)
@@ -120,7 +120,7 @@ def _spec(plane: str, operation_name: str) -> OperationSpec:
     op = service_model(plane).operation_model(operation_name)
     members = _members(op)
     shape = op.input_shape
-    required = frozenset(shape.required_members) if shape is not None else frozenset()  # type: ignore[attr-defined]
+    required = frozenset(shape.required_members) if shape is not None else frozenset()
     return OperationSpec(
         name=operation_name,
         plane=plane,
@@ -134,7 +134,7 @@ def _spec(plane: str, operation_name: str) -> OperationSpec:
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def operations(plane: str) -> dict[str, OperationSpec]:
     """Every operation we serve on `plane`, by name, with validators compiled."""
     from .validation import compile_operation
@@ -148,7 +148,7 @@ def operations(plane: str) -> dict[str, OperationSpec]:
     return specs
 
 
-@lru_cache(maxsize=None)
+@cache
 def routes(plane: str) -> dict[str, list[OperationSpec]]:
     """Operations by HTTP method, most specific URI first (literal segments before labels)."""
     table: dict[str, list[OperationSpec]] = {}

@@ -109,7 +109,7 @@ def groups_containing(registry: IoTBackend, thing_arn: str) -> set[str]:
     direct = [g for g in by_name.values() if thing_arn in g.things]
     names: set[str] = set()
     for group in direct:
-        current = group
+        current: Any = group
         while current is not None and current.thing_group_name not in names:
             names.add(current.thing_group_name)
             current = by_name.get(current.parent_group_name) if current.parent_group_name else None

@@ -15,7 +15,6 @@ from typing import Any, Callable
 from moto.core.utils import convert_regex_to_flask_path
 
 
-
 def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> Any:
     """Imports the dispatch machinery on first use, keeping `import moto_iotjobs` cheap."""
     from . import responses

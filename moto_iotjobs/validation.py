@@ -195,9 +195,9 @@ def _num(bound: float) -> str:
 def _structure_check(shape: Shape, cache: dict[str, Check]) -> Check:
     members = [
         (name, _compile_shape(member, cache))
-        for name, member in shape.members.items()  # type: ignore[attr-defined]
+        for name, member in shape.members.items()
     ]
-    required = tuple(shape.required_members)  # type: ignore[attr-defined]
+    required = tuple(shape.required_members)
 
     def check_structure(value: Any, path: str, errors: list) -> None:
         if not isinstance(value, dict):
@@ -216,7 +216,7 @@ def _structure_check(shape: Shape, cache: dict[str, Check]) -> Check:
 
 
 def _list_check(shape: Shape, meta: dict, cache: dict[str, Check]) -> Check:
-    member_check = _compile_shape(shape.member, cache)  # type: ignore[attr-defined]
+    member_check = _compile_shape(shape.member, cache)
     min_len = meta.get("min")
     max_len = meta.get("max")
 
@@ -239,8 +239,8 @@ def _list_check(shape: Shape, meta: dict, cache: dict[str, Check]) -> Check:
 
 
 def _map_check(shape: Shape, meta: dict, documented: DocumentedLimit, cache: dict[str, Check]) -> Check:
-    key_check = _compile_shape(shape.key, cache)  # type: ignore[attr-defined]
-    value_check = _compile_shape(shape.value, cache)  # type: ignore[attr-defined]
+    key_check = _compile_shape(shape.key, cache)
+    value_check = _compile_shape(shape.value, cache)
     max_entries = meta.get("max", documented.max_entries)
     min_entries = meta.get("min")
 
