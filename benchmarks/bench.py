@@ -525,9 +525,10 @@ def machine_info() -> list[str]:
                     break
     except OSError:
         pass
+    from importlib.metadata import version
+
     import boto3
     import botocore
-    from importlib.metadata import version
 
     return [
         f"CPU: {cpu}, {os.cpu_count()} cores; {platform.platform()}",
@@ -547,6 +548,10 @@ def fmt_ms(cell: dict | None, impl: str) -> str:
             return "n/a (404)"
         return "fails: " + err.split(":")[0][:28]
     return "error: " + (err if len(err) <= 24 else err[:23] + "…")
+
+
+def fmt_size(n: int) -> str:
+    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB"
 
 
 def ratio(a: dict | None, b: dict | None) -> str:
@@ -649,7 +654,7 @@ def orchestrate(args) -> int:
         o = ours_calls.get("ops", {}).get(key) or ({"error": ours_calls["error"]} if "error" in ours_calls else None)
         body = bodies[key]["body"]
         rows.append([label, fmt_ms(f, "floor"), fmt_ms(m, "moto"), fmt_ms(o, "ours"),
-                     ratio(o, f), ratio(o, m), f"{sources[key]} {len(body) / 1024:.1f}K"])
+                     ratio(o, f), ratio(o, m), f"{sources[key]} {fmt_size(len(body.encode()))}"])
     print_table(["call", "floor", "moto", "ours", "ours/floor", "ours/moto", "floor body"], rows)
     if moto_calls.get("moto_iotjobs_imported"):
         print("  WARNING: moto_iotjobs was imported in the moto process; moto column is not pure")
@@ -658,7 +663,6 @@ def orchestrate(args) -> int:
     print()
 
     # ---------------------------------------------------------------- targets
-    checks: list[list[str]] = []
     missed = 0
 
     def verdict(ok: bool | None) -> str:
