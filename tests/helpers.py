@@ -46,13 +46,13 @@ def make_group(iot: Any, name: str, things: tuple[str, ...] = (), parent: str | 
     return str(arn)
 
 
-def expect_error(code: str, status: int, call: Callable[..., Any], **kwargs: Any) -> str:
-    """Call and assert it fails with `code` and HTTP `status`; returns the message."""
+def expect_error(code: str, http_status: int, call: Callable[..., Any], /, **kwargs: Any) -> str:
+    """Call and assert it fails with `code` and `http_status`; returns the message."""
     with pytest.raises(ClientError) as info:
         call(**kwargs)
     error = info.value.response
     assert error["Error"]["Code"] == code, error
-    assert error["ResponseMetadata"]["HTTPStatusCode"] == status, error
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == http_status, error
     return str(error["Error"]["Message"])
 
 
