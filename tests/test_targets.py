@@ -313,3 +313,10 @@ def test_recreated_thing_that_rejoins_gets_a_new_execution(iot, tree):
     iot.add_thing_to_thing_group(thingGroupName="parent", thingName="p1")
     ex = execution(iot, "cj", "p1")
     assert (ex["status"], ex["executionNumber"]) == ("QUEUED", 2)
+
+
+def test_deleted_thing_is_no_longer_reached_through_its_group(iot, fleet):
+    iot.delete_thing(thingName="t1")
+    iot.create_job(jobId="j1", targets=[fleet], document=DOCUMENT)
+    assert things_of(iot, "j1") == ["t0", "t2"]
+    assert nonzero(iot, "j1") == {"QUEUED": 2}
