@@ -378,3 +378,15 @@ def test_delete_unknown_execution_number_is_404(iot, jobs_data, thing):
 def test_delete_execution_of_unknown_job_is_404(iot, thing):
     expect_error("ResourceNotFoundException", 404, iot.delete_job_execution,
                  jobId="nope", thingName="dev1", executionNumber=1)
+
+
+def test_delete_earlier_execution_keeps_the_latest(iot, fleet):
+    iot.create_job(jobId="cj", targets=[fleet], document=DOCUMENT, targetSelection="CONTINUOUS")
+    iot.remove_thing_from_thing_group(thingGroupName="fleet", thingName="t0")
+    iot.add_thing_to_thing_group(thingGroupName="fleet", thingName="t0")
+    iot.delete_job_execution(jobId="cj", thingName="t0", executionNumber=1)
+    expect_error("ResourceNotFoundException", 404, iot.describe_job_execution,
+                 jobId="cj", thingName="t0", executionNumber=1)
+    latest = execution(iot, "cj", "t0")
+    assert (latest["status"], latest["executionNumber"]) == ("QUEUED", 2)
+    assert nonzero(iot, "cj") == {"QUEUED": 3}
