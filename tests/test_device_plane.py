@@ -210,6 +210,14 @@ def test_describe_next_sent_literally_over_http(iotjobs, three_jobs):
         assert response.json()["execution"]["jobId"] == "ja"
 
 
+@pytest.mark.parametrize("next_label", ["$next", "%24next"])
+def test_start_next_accepts_next_literal_or_encoded(iot, iotjobs, one_job, next_label):
+    response = requests.put(f"{JOBS_HOST}/things/dev1/jobs/{next_label}", data=b"{}")
+    assert response.status_code == 200
+    assert response.json()["execution"]["status"] == "IN_PROGRESS"
+    assert status_of(iot, "j1", "dev1") == "IN_PROGRESS"
+
+
 def test_describe_by_execution_number(jobs_data, one_job):
     out = jobs_data.describe_job_execution(jobId="j1", thingName="dev1", executionNumber=1)
     assert out["execution"]["executionNumber"] == 1
