@@ -394,7 +394,7 @@ class ControlPlane(JobStore):
             if (
                 job.target_selection == "CONTINUOUS"
                 and execution.status in PENDING
-                and job.job_id not in reached
+                and groups.isdisjoint(job.target_group_names)
                 and thing_arn not in job.targets
             ):
                 self.change_status(execution, REMOVED, Actor.REGISTRY, now)

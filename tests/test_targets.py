@@ -320,3 +320,19 @@ def test_deleted_thing_is_no_longer_reached_through_its_group(iot, fleet):
     iot.create_job(jobId="j1", targets=[fleet], document=DOCUMENT)
     assert things_of(iot, "j1") == ["t0", "t2"]
     assert nonzero(iot, "j1") == {"QUEUED": 2}
+
+
+def test_canceled_continuous_job_keeps_in_progress_execution_of_a_member(iot, jobs_data, tree):
+    continuous(iot, tree)
+    jobs_data.start_next_pending_job_execution(thingName="p1")
+    iot.cancel_job(jobId="cj")
+    iot.add_thing_to_thing_group(thingGroupName="other", thingName="p1")  # still in parent
+    assert status_of(iot, "cj", "p1") == "IN_PROGRESS"
+
+
+def test_canceled_continuous_job_still_removes_thing_that_leaves(iot, jobs_data, tree):
+    continuous(iot, tree)
+    jobs_data.start_next_pending_job_execution(thingName="p1")
+    iot.cancel_job(jobId="cj")
+    iot.remove_thing_from_thing_group(thingGroupName="parent", thingName="p1")
+    assert status_of(iot, "cj", "p1") == "REMOVED"
