@@ -251,15 +251,6 @@ def test_thing_that_rejoins_gets_execution_number_two(iot, tree):
     assert nonzero(iot, "cj") == {"QUEUED": 3}
 
 
-def test_thing_that_rejoins_after_finishing_is_not_queued_again(iot, jobs_data, tree):
-    continuous(iot, tree)
-    jobs_data.update_job_execution(jobId="cj", thingName="p1", status="SUCCEEDED")
-    iot.remove_thing_from_thing_group(thingGroupName="parent", thingName="p1")
-    iot.add_thing_to_thing_group(thingGroupName="parent", thingName="p1")
-    ex = execution(iot, "cj", "p1")
-    assert (ex["status"], ex["executionNumber"]) == ("SUCCEEDED", 1)
-
-
 # --- DeleteThing ----------------------------------------------------------------------------
 
 
