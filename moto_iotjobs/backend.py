@@ -11,14 +11,16 @@ from moto.core.base_backend import BackendDict, BaseBackend
 
 from .control_plane import ControlPlane
 from .device_plane import DevicePlane
+from .templates import JobTemplates
 from .timers import TimeDriven
 
 
-class IoTJobsBackend(TimeDriven, ControlPlane, DevicePlane, BaseBackend):
+class IoTJobsBackend(TimeDriven, ControlPlane, DevicePlane, JobTemplates, BaseBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         BaseBackend.__init__(self, region_name, account_id)
         self._init_store()
         self._init_timers()
+        self._init_templates()
 
 
 #: `iotjobs_backends[account_id][region_name]`, reset with every other moto backend.

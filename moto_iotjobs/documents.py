@@ -119,7 +119,7 @@ def job_source(store: JobStore, params: dict[str, Any]) -> JobSource:
     if template_arn is not None:
         from .templates import source_from_template
 
-        source = source_from_template(store, template_arn, parameters, document, document_source)
+        source = source_from_template(store, template_arn, parameters, document, document_source)  # type: ignore[arg-type]
     elif parameters is not None:
         raise InvalidRequestException(
             "documentParameters can only be used with an AWS managed job template (jobTemplateArn)"

@@ -34,6 +34,12 @@ CONTROL_PLANE_OPERATIONS: tuple[str, ...] = (
     "DescribeJobExecution",
     "CancelJobExecution",
     "DeleteJobExecution",
+    "CreateJobTemplate",
+    "DescribeJobTemplate",
+    "ListJobTemplates",
+    "DeleteJobTemplate",
+    "DescribeManagedJobTemplate",
+    "ListManagedJobTemplates",
 )
 DEVICE_PLANE_OPERATIONS: tuple[str, ...] = (
     "GetPendingJobExecutions",
