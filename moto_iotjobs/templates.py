@@ -12,14 +12,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from .errors import ConflictException, InvalidRequestException, ResourceNotFoundException
 from .indexes import SeqIndex
 from .pagination import decode_token, take_page
-
 from .store import JobStore
 
 if TYPE_CHECKING:
@@ -56,7 +55,7 @@ class JobTemplate:
     tags: Optional[list[dict[str, str]]] = None
 
 
-@lru_cache(maxsize=None)
+@cache
 def managed_catalogue() -> tuple[dict[str, Any], ...]:
     """AWS's managed templates, ordered by name (read once)."""
     with _CATALOGUE.open(encoding="utf-8") as f:
