@@ -130,6 +130,18 @@ def _wait_for_port(host: str, port: int, deadline: float, alive: Any = None) -> 
     return False
 
 
+def _port_is_free(host: str, port: int) -> bool:
+    """Whether ``host:port`` can be bound now (as a listener with SO_REUSEADDR would)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def _free_port(host: str) -> int:
     """Ask the OS for a currently free TCP port on ``host`` (for brokers that cannot bind port 0)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -147,7 +159,8 @@ def _amqtt_broker_class() -> type:
 
     Since amqtt 0.11.2, ``Broker._handle_message_delivery`` rejects every client PUBLISH whose
     topic begins with ``$`` ([MQTT-4.7.2-1] is about *subscription* wildcards, but amqtt applies
-    it to publishes) and drops the message. AWS IoT devices publish all Jobs requests to
+    it to publishes): the message is dropped, only logged at WARNING, and amqtt stops serving
+    that client's connection (paho then reconnects a second later). AWS IoT devices publish all Jobs requests to
     ``$aws/things/...``, so this subclass handles ``$`` topics itself (except broker-reserved
     ``$SYS``) with the same steps amqtt 0.12.1 uses for ordinary topics, and defers everything
     else to amqtt unchanged. Imported lazily: amqtt needs Python 3.10+ and is optional when
@@ -172,7 +185,41 @@ def _amqtt_broker_class() -> type:
         )
 
     class DollarTopicBroker(Broker):  # type: ignore[misc, valid-type]
-        """amqtt Broker that accepts client publishes to ``$`` topics other than ``$SYS``."""
+        """amqtt Broker that accepts client publishes to ``$`` topics other than ``$SYS``.
+
+        It also tracks its TCP connections and their tasks, so that ``stop()`` can drop them
+        (see ``_AmqttBroker._shutdown``).
+        """
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.moto_connections: set[asyncio.StreamWriter] = set()
+            self.moto_connection_tasks: set[asyncio.Task[Any]] = set()
+
+        async def stream_connected(
+            self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, listener_name: str
+        ) -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self.moto_connection_tasks.add(task)
+            self.moto_connections.add(writer)
+            try:
+                await super().stream_connected(reader, writer, listener_name)
+            finally:
+                self.moto_connections.discard(writer)
+                self.moto_connection_tasks.discard(task)  # type: ignore[arg-type]
+                # amqtt returns without closing the socket when the first packet is not a
+                # CONNECT (e.g. a port probe), which leaks the transport.
+                writer.close()
+
+        async def moto_drop_connections(self, timeout: float = 2.0) -> None:
+            """Abort every client connection and wait for its task to finish."""
+            for writer in list(self.moto_connections):
+                if not writer.transport.is_closing():
+                    writer.transport.abort()
+            tasks = [t for t in self.moto_connection_tasks if not t.done()]
+            if tasks:
+                await asyncio.wait(tasks, timeout=timeout)
 
         async def _handle_message_delivery(self, client_session: Any, handler: Any, wait_deliver: Any) -> bool:
             app_message = wait_deliver.result()
@@ -306,13 +353,29 @@ class _AmqttBroker(RunningBroker):
             await self._shutdown(broker)
 
     async def _shutdown(self, broker: Any) -> None:
-        """amqtt's own shutdown, bounded so that ``stop()`` can never hang on it."""
+        """Stop like a killed broker process: drop every connection, then amqtt's shutdown.
+
+        amqtt's graceful ``shutdown()`` alone can hang: a handler stopped while a QoS 1 PUBACK
+        is being processed loses the cancellation and waits for its reader forever, a
+        connection that never sent CONNECT is waited for forever, and on Python 3.12+
+        ``Server.wait_closed()`` waits for every connection. Closing the asyncio Server while an
+        accept is in flight leaks that socket. Hence: stop accepting but keep the listener until
+        accepted sockets have their transports, abort all connections and let their tasks end by
+        themselves, then run amqtt's (now quick) shutdown under a timeout.
+        """
         if broker.transitions.state != "started":
             return
+        loop = asyncio.get_running_loop()
+        for server in broker._servers.values():
+            for sock in getattr(server.instance, "sockets", None) or ():
+                loop.remove_reader(sock.fileno())
+        await _settle_pending_accepts()
+        await broker.moto_drop_connections()
         try:
             await asyncio.wait_for(broker.shutdown(), STOP_TIMEOUT)
         except asyncio.TimeoutError:
             log.debug("amqtt shutdown timed out; cancelling its remaining tasks")
+        await broker.moto_drop_connections()
 
     def _signal_stop(self) -> None:
         loop, event = self._loop, self._stop_event
@@ -327,6 +390,18 @@ class _AmqttBroker(RunningBroker):
             thread.join(STOP_TIMEOUT + 5)
             if thread.is_alive():
                 raise BrokerError(f"amqtt broker thread on {self.host}:{self.port} did not stop")
+
+
+async def _settle_pending_accepts(timeout: float = 1.0) -> None:
+    """Wait for asyncio's in-flight accepts to attach their transports, and their handler tasks to start."""
+    accepting = [
+        t
+        for t in asyncio.all_tasks()
+        if not t.done() and getattr(t.get_coro(), "__qualname__", "").endswith("_accept_connection2")
+    ]
+    if accepting:
+        await asyncio.wait(accepting, timeout=timeout)
+    await asyncio.sleep(0)  # the stream_connected() tasks they created run their first step
 
 
 def _cancel_remaining_tasks(loop: asyncio.AbstractEventLoop) -> None:
@@ -384,6 +459,11 @@ class _MosquittoBroker(RunningBroker):
         last_log = ""
         for _ in range(attempts):
             chosen = port or _free_port(host)
+            # Checked first: otherwise another listener on the port would pass the readiness
+            # probe while mosquitto is still failing to bind.
+            if not _port_is_free(host, chosen):
+                last_log = f"Error: Address {host}:{chosen} already in use"
+                continue
             broker, last_log = cls._try_start(executable, host, chosen)
             if broker is not None:
                 return broker
