@@ -12,12 +12,12 @@ clients do so already).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
 import uuid
-from types import TracebackType
-from typing import Any, Callable, Iterable, NamedTuple, Optional, Tuple, Union
+from typing import Any, Callable, Iterable, NamedTuple, Optional, Tuple, Union  # noqa: UP035 - 3.9 runtime aliases
 
 __all__ = [
     "REQUEST_TOPIC_FILTERS",
@@ -31,7 +31,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 #: A handler maps one request to the replies to publish (an empty list or None for none).
-Handler = Callable[[str, bytes], Optional[Iterable[Tuple[str, Union[bytes, str]]]]]
+# typing aliases, not builtins: this alias is evaluated at runtime and must work on Python 3.9.
+Handler = Callable[[str, bytes], Optional[Iterable[Tuple[str, Union[bytes, str]]]]]  # noqa: UP006
 
 #: The Jobs request topics (AWS IoT Jobs MQTT API). Subscribing to these four filters instead of
 #: ``$aws/things/+/jobs/#`` means the bridge never receives its own replies and notifications
@@ -57,7 +58,9 @@ class JobsRequestTopic(NamedTuple):
 
     thing_name: str
     operation: str  # GetPendingJobExecutions | StartNextPendingJobExecution | DescribeJobExecution | UpdateJobExecution
-    job_id: str | None  # None for the thing-wide operations; may be "$next" for DescribeJobExecution
+    job_id: (
+        str | None
+    )  # None for the thing-wide operations; may be "$next" for DescribeJobExecution
 
 
 def parse_request_topic(topic: str) -> JobsRequestTopic | None:
@@ -68,7 +71,12 @@ def parse_request_topic(topic: str) -> JobsRequestTopic | None:
     unambiguous even for a job named ``get`` or ``notify``.
     """
     levels = topic.split("/")
-    if len(levels) not in (5, 6) or levels[0] != "$aws" or levels[1] != "things" or levels[3] != "jobs":
+    if (
+        len(levels) not in (5, 6)
+        or levels[0] != "$aws"
+        or levels[1] != "things"
+        or levels[3] != "jobs"
+    ):
         return None
     thing = levels[2]
     if not thing:
@@ -149,13 +157,17 @@ class JobsTopicBridge:
             try:
                 client.connect(self.host, self.port, keepalive=self.keepalive)
             except OSError as exc:
-                raise BridgeError(f"cannot connect to MQTT broker {self.host}:{self.port}: {exc}") from exc
+                raise BridgeError(
+                    f"cannot connect to MQTT broker {self.host}:{self.port}: {exc}"
+                ) from exc
             client.loop_start()
             if not self._subscribed.wait(START_TIMEOUT) or self._subscribe_error:
                 reason = self._subscribe_error or f"no CONNACK/SUBACK within {START_TIMEOUT} s"
                 client.disconnect()
                 client.loop_stop()
-                raise BridgeError(f"Jobs bridge could not subscribe on {self.host}:{self.port}: {reason}")
+                raise BridgeError(
+                    f"Jobs bridge could not subscribe on {self.host}:{self.port}: {reason}"
+                )
             self._client = client
         return self
 
@@ -184,19 +196,25 @@ class JobsTopicBridge:
 
     # -- paho callbacks (network thread) -------------------------------------------------------
 
-    def _on_connect(self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any) -> None:
+    def _on_connect(
+        self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any
+    ) -> None:
         if reason_code.is_failure:
             self._subscribe_error = f"CONNACK {reason_code}"
             self._subscribed.set()
             return
         # Also runs on automatic reconnects: clean sessions lose their subscriptions.
-        result, mid = client.subscribe([(topic_filter, 0) for topic_filter in REQUEST_TOPIC_FILTERS])
+        result, mid = client.subscribe(
+            [(topic_filter, 0) for topic_filter in REQUEST_TOPIC_FILTERS]
+        )
         if result != 0:
             self._subscribe_error = f"SUBSCRIBE failed: rc={result}"
             self._subscribed.set()
         self._subscribe_mid = mid
 
-    def _on_subscribe(self, client: Any, userdata: Any, mid: int, reason_codes: Any, properties: Any) -> None:
+    def _on_subscribe(
+        self, client: Any, userdata: Any, mid: int, reason_codes: Any, properties: Any
+    ) -> None:
         if mid != self._subscribe_mid:
             return
         failed = [str(rc) for rc in reason_codes if rc.is_failure]
@@ -222,7 +240,6 @@ def _as_bytes(payload: bytes | bytearray | str) -> bytes:
 
 def _set_nodelay(client: Any, userdata: Any, sock: Any) -> None:
     """Replies are small and latency bound: do not let Nagle hold them back."""
-    try:
+    # Not a TCP socket (e.g. websockets, unix): nothing to do.
+    with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except (OSError, AttributeError):  # not a TCP socket (e.g. websockets/unix): nothing to do
-        pass

@@ -46,7 +46,11 @@ START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 
 # Where Debian/Homebrew put mosquitto when ``/usr/sbin`` is not on a non-root user's PATH.
-_MOSQUITTO_FALLBACKS = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/opt/homebrew/sbin/mosquitto")
+_MOSQUITTO_FALLBACKS = (
+    "/usr/sbin/mosquitto",
+    "/usr/local/sbin/mosquitto",
+    "/opt/homebrew/sbin/mosquitto",
+)
 
 
 class BrokerError(RuntimeError):
@@ -103,7 +107,9 @@ class RunningBroker:
         return f"<{type(self).__name__} {self.kind} {self.host}:{self.port} {state}>"
 
 
-def start_broker(host: str = "127.0.0.1", port: int = 0, kind: BrokerKind = "amqtt") -> RunningBroker:
+def start_broker(
+    host: str = "127.0.0.1", port: int = 0, kind: BrokerKind = "amqtt"
+) -> RunningBroker:
     """Start a local MQTT broker and return once it accepts TCP connections.
 
     ``port=0`` picks a free port (read it back from ``.port``). ``kind="amqtt"`` embeds a pure
@@ -184,7 +190,7 @@ def _amqtt_broker_class() -> type:
             stacklevel=3,
         )
 
-    class DollarTopicBroker(Broker):  # type: ignore[misc, valid-type]
+    class DollarTopicBroker(Broker):
         """amqtt Broker that accepts client publishes to ``$`` topics other than ``$SYS``.
 
         It also tracks its TCP connections and their tasks, so that ``stop()`` can drop them
@@ -207,7 +213,8 @@ def _amqtt_broker_class() -> type:
                 await super().stream_connected(reader, writer, listener_name)
             finally:
                 self.moto_connections.discard(writer)
-                self.moto_connection_tasks.discard(task)  # type: ignore[arg-type]
+                if task is not None:
+                    self.moto_connection_tasks.discard(task)
                 # amqtt returns without closing the socket when the first packet is not a
                 # CONNECT (e.g. a port probe), which leaks the transport.
                 writer.close()
@@ -221,7 +228,9 @@ def _amqtt_broker_class() -> type:
             if tasks:
                 await asyncio.wait(tasks, timeout=timeout)
 
-        async def _handle_message_delivery(self, client_session: Any, handler: Any, wait_deliver: Any) -> bool:
+        async def _handle_message_delivery(
+            self, client_session: Any, handler: Any, wait_deliver: Any
+        ) -> bool:
             app_message = wait_deliver.result()
             topic = getattr(app_message, "topic", None)
             if (
@@ -232,17 +241,25 @@ def _amqtt_broker_class() -> type:
                 or "+" in topic
             ):
                 # Not ours: amqtt's own checks and delivery, unchanged.
-                return bool(await super()._handle_message_delivery(client_session, handler, wait_deliver))
+                return bool(
+                    await super()._handle_message_delivery(client_session, handler, wait_deliver)
+                )
 
             # Same sequence as amqtt 0.12.1 for a valid ordinary topic.
             await self.plugins_manager.fire_event(
-                BrokerEvents.MESSAGE_RECEIVED, client_id=client_session.client_id, message=app_message
+                BrokerEvents.MESSAGE_RECEIVED,
+                client_id=client_session.client_id,
+                message=app_message,
             )
             if not await self._topic_filtering(client_session, topic=topic, action=Action.PUBLISH):
-                self.logger.info(f"{client_session.client_id} not allowed to publish to TOPIC {topic}.")
+                self.logger.info(
+                    f"{client_session.client_id} not allowed to publish to TOPIC {topic}."
+                )
                 return True
             await self.plugins_manager.fire_event(
-                BrokerEvents.MESSAGE_BROADCAST, client_id=client_session.client_id, message=app_message
+                BrokerEvents.MESSAGE_BROADCAST,
+                client_id=client_session.client_id,
+                message=app_message,
             )
             await self._broadcast_message(client_session, topic, app_message.data)
             if app_message.publish_packet and app_message.publish_packet.retain_flag:
@@ -305,17 +322,24 @@ class _AmqttBroker(RunningBroker):
         broker_class = _get_amqtt_class()
         self = cls(host)
         self._thread = threading.Thread(
-            target=self._run, args=(broker_class, port), name=f"amqtt-broker-{host}:{port}", daemon=True
+            target=self._run,
+            args=(broker_class, port),
+            name=f"amqtt-broker-{host}:{port}",
+            daemon=True,
         )
         self._thread.start()
         if not self._ready.wait(START_TIMEOUT):
             self._stopped = True
             self._signal_stop()
-            raise BrokerError(f"amqtt broker on {host}:{port} did not start within {START_TIMEOUT} s")
+            raise BrokerError(
+                f"amqtt broker on {host}:{port} did not start within {START_TIMEOUT} s"
+            )
         if self._error is not None:
             self._stopped = True
             self._thread.join(STOP_TIMEOUT)
-            raise BrokerError(f"amqtt broker on {host}:{port} failed to start: {self._error}") from self._error
+            raise BrokerError(
+                f"amqtt broker on {host}:{port} failed to start: {self._error}"
+            ) from self._error
         self._thread.name = f"amqtt-broker-{host}:{self.port}"
         return self
 
@@ -397,7 +421,8 @@ async def _settle_pending_accepts(timeout: float = 1.0) -> None:
     accepting = [
         t
         for t in asyncio.all_tasks()
-        if not t.done() and getattr(t.get_coro(), "__qualname__", "").endswith("_accept_connection2")
+        if not t.done()
+        and getattr(t.get_coro(), "__qualname__", "").endswith("_accept_connection2")
     ]
     if accepting:
         await asyncio.wait(accepting, timeout=timeout)
@@ -437,7 +462,14 @@ class _MosquittoBroker(RunningBroker):
 
     kind = "mosquitto"
 
-    def __init__(self, host: str, port: int, process: subprocess.Popen[bytes], workdir: str, logfile: IO[bytes]):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        process: subprocess.Popen[bytes],
+        workdir: str,
+        logfile: IO[bytes],
+    ):
         super().__init__(host, port)
         self.pid = process.pid
         self._process = process
@@ -469,10 +501,14 @@ class _MosquittoBroker(RunningBroker):
                 return broker
             if "in use" not in last_log:
                 break
-        raise BrokerError(f"mosquitto failed to start on {host}:{port or 'a free port'}: {last_log.strip()}")
+        raise BrokerError(
+            f"mosquitto failed to start on {host}:{port or 'a free port'}: {last_log.strip()}"
+        )
 
     @classmethod
-    def _try_start(cls, executable: str, host: str, port: int) -> tuple[_MosquittoBroker | None, str]:
+    def _try_start(
+        cls, executable: str, host: str, port: int
+    ) -> tuple[_MosquittoBroker | None, str]:
         workdir = tempfile.mkdtemp(prefix="moto-iotjobs-mosquitto-")
         config = os.path.join(workdir, "mosquitto.conf")
         with open(config, "w", encoding="utf-8") as fh:

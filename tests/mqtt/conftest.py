@@ -8,7 +8,8 @@ import statistics
 import threading
 import time
 import uuid
-from typing import Any, Callable, Iterator
+from collections.abc import Iterator
+from typing import Any, Callable
 
 import pytest
 
@@ -52,6 +53,14 @@ def amqtt_broker(amqtt_kind: str) -> Iterator[RunningBroker]:
 
 
 @pytest.fixture
+def mosquitto_broker() -> Iterator[RunningBroker]:
+    """A running mosquitto broker (MQTT 3.1.1 and 5)."""
+    skip_unless_available("mosquitto")
+    with start_broker(kind="mosquitto") as running:
+        yield running
+
+
+@pytest.fixture
 def broker(broker_kind: str) -> Iterator[RunningBroker]:
     """A running broker of each kind in turn."""
     with start_broker(kind=broker_kind) as running:  # type: ignore[arg-type]
@@ -61,7 +70,12 @@ def broker(broker_kind: str) -> Iterator[RunningBroker]:
 def echo_handler(topic: str, payload: bytes) -> list[tuple[str, bytes]]:
     """Toy Jobs handler: answers every request on its /accepted topic with its clientToken."""
     body = json.loads(payload or b"{}")
-    return [(topic + "/accepted", json.dumps({"clientToken": body.get("clientToken"), "echo": True}).encode())]
+    return [
+        (
+            topic + "/accepted",
+            json.dumps({"clientToken": body.get("clientToken"), "echo": True}).encode(),
+        )
+    ]
 
 
 @pytest.fixture
@@ -138,7 +152,9 @@ def measure_round_trips(host: str, port: int, count: int = 200, thing: str = "t1
     """
     topic = f"$aws/things/{thing}/jobs/get"
     arrived = threading.Event()
-    client = Client(CallbackAPIVersion.VERSION2, client_id=f"latency-{uuid.uuid4().hex[:8]}", protocol=MQTTv311)
+    client = Client(
+        CallbackAPIVersion.VERSION2, client_id=f"latency-{uuid.uuid4().hex[:8]}", protocol=MQTTv311
+    )
     subscribed = threading.Event()
     client.on_message = lambda *a: arrived.set()
     client.on_subscribe = lambda *a: subscribed.set()

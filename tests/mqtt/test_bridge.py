@@ -20,13 +20,19 @@ pytestmark = pytest.mark.mqtt
     ("topic", "expected"),
     [
         ("$aws/things/t1/jobs/get", JobsRequestTopic("t1", "GetPendingJobExecutions", None)),
-        ("$aws/things/t1/jobs/start-next", JobsRequestTopic("t1", "StartNextPendingJobExecution", None)),
+        (
+            "$aws/things/t1/jobs/start-next",
+            JobsRequestTopic("t1", "StartNextPendingJobExecution", None),
+        ),
         ("$aws/things/t1/jobs/job-1/get", JobsRequestTopic("t1", "DescribeJobExecution", "job-1")),
         ("$aws/things/t1/jobs/$next/get", JobsRequestTopic("t1", "DescribeJobExecution", "$next")),
         ("$aws/things/t1/jobs/job-1/update", JobsRequestTopic("t1", "UpdateJobExecution", "job-1")),
         # Job ids that look like operation names are still unambiguous by shape.
         ("$aws/things/t1/jobs/get/get", JobsRequestTopic("t1", "DescribeJobExecution", "get")),
-        ("$aws/things/t1/jobs/notify/update", JobsRequestTopic("t1", "UpdateJobExecution", "notify")),
+        (
+            "$aws/things/t1/jobs/notify/update",
+            JobsRequestTopic("t1", "UpdateJobExecution", "notify"),
+        ),
         # Replies and notifications are not requests.
         ("$aws/things/t1/jobs/get/accepted", None),
         ("$aws/things/t1/jobs/get/rejected", None),
@@ -47,7 +53,9 @@ def test_parse_request_topic(topic: str, expected: JobsRequestTopic | None) -> N
     assert parse_request_topic(topic) == expected
 
 
-def test_get_pending_round_trip(broker: RunningBroker, echo_bridge: JobsTopicBridge, make_device) -> None:
+def test_get_pending_round_trip(
+    broker: RunningBroker, echo_bridge: JobsTopicBridge, make_device
+) -> None:
     """The acceptance scenario: a paho device asks, the toy handler answers, the device hears."""
     device = make_device(broker)
     device.subscribe("$aws/things/t1/jobs/get/accepted")
@@ -57,7 +65,9 @@ def test_get_pending_round_trip(broker: RunningBroker, echo_bridge: JobsTopicBri
     assert json.loads(payload) == {"clientToken": "abc", "echo": True}
 
 
-def test_qos1_request_is_answered(broker: RunningBroker, echo_bridge: JobsTopicBridge, make_device) -> None:
+def test_qos1_request_is_answered(
+    broker: RunningBroker, echo_bridge: JobsTopicBridge, make_device
+) -> None:
     device = make_device(broker)
     device.subscribe("$aws/things/t1/jobs/+/update/accepted", qos=1)
     device.publish("$aws/things/t1/jobs/job-1/update", json.dumps({"clientToken": "q1"}), qos=1)
@@ -165,7 +175,9 @@ def test_several_replies_and_str_payloads(broker: RunningBroker, make_device) ->
         bridge.stop()
 
 
-def test_publish_sends_service_notifications(broker: RunningBroker, echo_bridge: JobsTopicBridge, make_device) -> None:
+def test_publish_sends_service_notifications(
+    broker: RunningBroker, echo_bridge: JobsTopicBridge, make_device
+) -> None:
     device = make_device(broker)
     device.subscribe("$aws/things/t1/jobs/notify")
     assert echo_bridge.publish("$aws/things/t1/jobs/notify", '{"jobs":{}}') is True

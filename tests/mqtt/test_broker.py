@@ -11,7 +11,8 @@ import warnings
 
 import pytest
 
-from moto_iotjobs.mqtt import BrokerNotAvailable, RunningBroker, broker as broker_module, start_broker
+from moto_iotjobs.mqtt import BrokerNotAvailable, RunningBroker, start_broker
+from moto_iotjobs.mqtt import broker as broker_module
 
 pytestmark = pytest.mark.mqtt
 
@@ -79,11 +80,15 @@ def test_unknown_kind() -> None:
 
 def test_missing_mosquitto_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(broker_module, "find_mosquitto", lambda: None)
-    with pytest.raises(BrokerNotAvailable, match="mosquitto is not installed.*apt-get install mosquitto"):
+    with pytest.raises(
+        BrokerNotAvailable, match="mosquitto is not installed.*apt-get install mosquitto"
+    ):
         start_broker(kind="mosquitto")
 
 
-def test_many_start_stop_cycles_leak_nothing(broker_kind: str, capfd: pytest.CaptureFixture[str]) -> None:
+def test_many_start_stop_cycles_leak_nothing(
+    broker_kind: str, capfd: pytest.CaptureFixture[str]
+) -> None:
     """Threads, file descriptors, subprocesses and temp dirs all go away; nothing is printed."""
     # Warm up once so lazy imports and logging handlers do not count as leaks.
     start_broker(kind=broker_kind).stop()
@@ -110,7 +115,9 @@ def test_many_start_stop_cycles_leak_nothing(broker_kind: str, capfd: pytest.Cap
     assert out == "" and err == ""
 
 
-def test_stop_with_clients_still_connected(broker_kind: str, make_device, capfd: pytest.CaptureFixture[str]) -> None:
+def test_stop_with_clients_still_connected(
+    broker_kind: str, make_device, capfd: pytest.CaptureFixture[str]
+) -> None:
     """Devices (and a half-open TCP connection that never sent CONNECT) do not block stop()."""
     threads_before = set(threading.enumerate())
     running = start_broker(kind=broker_kind)
@@ -147,7 +154,9 @@ def test_amqtt_ordinary_topics_still_work(amqtt_broker: RunningBroker, make_devi
     assert listener.receive() == ("devices/d1/status", b"up")
 
 
-def test_amqtt_wildcard_filters_do_not_match_dollar_topics(amqtt_broker: RunningBroker, make_device) -> None:
+def test_amqtt_wildcard_filters_do_not_match_dollar_topics(
+    amqtt_broker: RunningBroker, make_device
+) -> None:
     """[MQTT-4.7.2-1]: '#' and '+' at the first level never match $ topics (same as AWS IoT)."""
     listener = make_device(amqtt_broker)
     listener.subscribe("#")
