@@ -7,6 +7,7 @@ loopback only, without TLS or authentication, for tests.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import logging
 import os
@@ -19,7 +20,7 @@ import threading
 import time
 import warnings
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
     from typing import Literal
@@ -123,7 +124,9 @@ def start_broker(
     raise ValueError(f"unknown broker kind {kind!r}; expected 'amqtt' or 'mosquitto'")
 
 
-def _wait_for_port(host: str, port: int, deadline: float, alive: Any = None) -> bool:
+def _wait_for_port(
+    host: str, port: int, deadline: float, alive: Callable[[], bool] | None = None
+) -> bool:
     """Poll until ``host:port`` accepts a TCP connection; False if ``alive()`` turns false first."""
     while time.monotonic() < deadline:
         if alive is not None and not alive():
@@ -457,6 +460,18 @@ def find_mosquitto() -> str | None:
     return None
 
 
+# Brokers not stopped by their owner are stopped at interpreter exit, so no mosquitto process
+# outlives the test run (held strongly: a forgotten broker must not lose its process handle).
+_live_mosquittos: set[_MosquittoBroker] = set()
+
+
+@atexit.register
+def _stop_live_mosquittos() -> None:
+    for broker in list(_live_mosquittos):
+        with contextlib.suppress(Exception):
+            broker.stop()
+
+
 class _MosquittoBroker(RunningBroker):
     """mosquitto as a subprocess with a generated config, stopped by its pid."""
 
@@ -527,9 +542,9 @@ class _MosquittoBroker(RunningBroker):
             stdin=subprocess.DEVNULL,
             stdout=logfile,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # a Ctrl-C aimed at the test run does not hit it first
         )
         broker = cls(host, port, process, workdir, logfile)
+        _live_mosquittos.add(broker)
         deadline = time.monotonic() + START_TIMEOUT
         if _wait_for_port(host, port, deadline, alive=lambda: process.poll() is None):
             return broker, ""
@@ -547,6 +562,7 @@ class _MosquittoBroker(RunningBroker):
 
     def _stop(self) -> None:
         process = self._process
+        _live_mosquittos.discard(self)
         try:
             if process.poll() is None:
                 os.kill(process.pid, signal.SIGTERM)
