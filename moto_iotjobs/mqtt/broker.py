@@ -298,7 +298,9 @@ def _get_amqtt_class() -> type:
 
 def _amqtt_config(host: str, port: int) -> dict[str, Any]:
     """Broker config: one TCP listener, anonymous access, and no default ``$SYS`` publisher."""
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    # No brackets for IPv6: amqtt 0.12.1 keeps them in the host it binds; its rsplit(":") on
+    # "::1:1883" splits host and port correctly.
+    bind = f"{host}:{port}"
     return {
         "listeners": {"default": {"type": "tcp", "bind": bind, "max_connections": 0}},
         # An explicit list replaces amqtt's defaults (event/packet loggers and BrokerSysPlugin,

@@ -174,3 +174,23 @@ def test_amqtt_stop_right_after_qos1_exchange_is_prompt(amqtt_kind: str, make_de
     started = time.monotonic()
     running.stop()
     assert time.monotonic() - started < 2.0
+
+
+def _ipv6_loopback_available() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock:
+            sock.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not _ipv6_loopback_available(), reason="no IPv6 loopback on this machine")
+def test_ipv6_loopback(broker_kind: str, make_device) -> None:
+    with start_broker(host="::1", kind=broker_kind) as running:
+        assert running.host == "::1"
+        listener = make_device(running)
+        listener.subscribe("$aws/things/t1/jobs/notify")
+        make_device(running).publish("$aws/things/t1/jobs/notify", b"v6")
+        assert listener.receive() == ("$aws/things/t1/jobs/notify", b"v6")
+        listener.close()
