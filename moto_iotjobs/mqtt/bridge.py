@@ -17,6 +17,7 @@ import logging
 import socket
 import threading
 import uuid
+from types import TracebackType
 from typing import Any, Callable, Iterable, NamedTuple, Optional, Tuple, Union  # noqa: UP035 - 3.9 runtime aliases
 
 __all__ = [
@@ -103,7 +104,12 @@ class JobsTopicBridge:
     The handler runs on the bridge's network thread, one request at a time in arrival order; a
     slow handler delays later requests. Its exceptions are logged and the request gets no reply.
     Replies and notifications go out at QoS 0: on loopback nothing is lost, and a QoS 1 publish
-    costs the device a delayed-ACK stall (~40 ms) per round trip.
+    costs the device a delayed-ACK stall (~40 ms) per round trip. A handler blocking for longer
+    than 1.5 x ``keepalive`` gets the bridge disconnected (it reconnects and resubscribes).
+
+    Stop the bridge before its broker: once the broker is gone the network thread waits up to
+    a second between reconnect attempts, which ``stop()`` then has to sit out. Usable as a
+    context manager (``with JobsTopicBridge(...) as bridge:`` starts and stops it).
     """
 
     def __init__(
@@ -179,6 +185,17 @@ class JobsTopicBridge:
             return
         client.disconnect()
         client.loop_stop()
+
+    def __enter__(self) -> JobsTopicBridge:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
 
     def publish(self, topic: str, payload: bytes | str, qos: int = 0) -> bool:
         """Publish a service-originated message (``notify``, ``notify-next``, ``$aws/events/...``).

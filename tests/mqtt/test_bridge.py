@@ -226,3 +226,13 @@ def test_replies_reach_only_subscribed_devices(broker: RunningBroker, make_devic
         d2.assert_nothing_received(0.1)
     finally:
         bridge.stop()
+
+
+def test_context_manager(broker: RunningBroker, make_device) -> None:
+    with JobsTopicBridge(broker.host, broker.port, lambda t, p: [(t + "/accepted", p)]) as bridge:
+        assert bridge.running
+        device = make_device(broker)
+        device.subscribe("$aws/things/t1/jobs/start-next/accepted")
+        device.publish("$aws/things/t1/jobs/start-next", b"{}")
+        assert device.receive() == ("$aws/things/t1/jobs/start-next/accepted", b"{}")
+    assert not bridge.running
