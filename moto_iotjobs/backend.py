@@ -12,17 +12,29 @@ from moto.core.base_backend import BackendDict, BaseBackend
 
 from .control_plane import ControlPlane
 from .device_plane import DevicePlane
+from .event_configurations import EventConfigurations
 from .failure_policies import FailurePolicies
+from .notifications import Notifier
 from .scheduling import Scheduling
 from .templates import JobTemplates
 
 
-class IoTJobsBackend(FailurePolicies, Scheduling, ControlPlane, DevicePlane, JobTemplates, BaseBackend):
+class IoTJobsBackend(
+    FailurePolicies,
+    Scheduling,
+    ControlPlane,
+    DevicePlane,
+    JobTemplates,
+    EventConfigurations,
+    BaseBackend,
+):
     def __init__(self, region_name: str, account_id: str) -> None:
         BaseBackend.__init__(self, region_name, account_id)
         self._init_store()
         self._init_timers()
         self._init_templates()
+        self._init_event_configurations()
+        self.listeners.append(Notifier(self))
 
 
 #: `iotjobs_backends[account_id][region_name]`, reset with every other moto backend.

@@ -202,10 +202,14 @@ class ControlPlane(JobStore):
                 f"Job {job.job_id} is {job.status}; a job that is not COMPLETED or CANCELED "
                 "can only be deleted with force=true"
             )
+        self.emit("job-deleting", job, None, None, now)
         self.stop_rollout(job, now)
-        for execution in list(job.executions.values()):
+        executions = list(job.executions.values())
+        for execution in executions:
             self.thing_executions.remove(execution)
         self.unindex_job(job)
+        for execution in executions:
+            self.emit("execution-deleted", job, execution, execution.status, now)
         self.emit("job-deleted", job, None, None, now)
 
     def get_job_document(self, params: dict[str, Any]) -> str:

@@ -190,6 +190,8 @@ CONTROL_HANDLERS: dict[str, Handler] = {
     ),
     "DeleteJobTemplate": _empty("delete_job_template"),
     "DescribeManagedJobTemplate": lambda b, p, now: b.describe_managed_job_template(p),
+    "UpdateEventConfigurations": _empty("update_event_configurations"),
+    "DescribeEventConfigurations": lambda b, p, now: b.describe_event_configurations(),
     "ListManagedJobTemplates": lambda b, p, now: _page(
         "managedJobTemplates", *b.list_managed_job_templates(p), serialization.managed_template_summary
     ),

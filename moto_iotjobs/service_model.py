@@ -40,6 +40,8 @@ CONTROL_PLANE_OPERATIONS: tuple[str, ...] = (
     "DeleteJobTemplate",
     "DescribeManagedJobTemplate",
     "ListManagedJobTemplates",
+    "UpdateEventConfigurations",
+    "DescribeEventConfigurations",
 )
 DEVICE_PLANE_OPERATIONS: tuple[str, ...] = (
     "GetPendingJobExecutions",

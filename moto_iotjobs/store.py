@@ -150,7 +150,7 @@ class JobStore:
                 if not jobs:
                     del self.continuous_jobs_by_group[name]
 
-    def set_job_status(self, job: Job, status: str, now: float) -> None:
+    def set_job_status(self, job: Job, status: str, now: float, announce: bool = True) -> None:
         if job.status == status:
             return
         self._unindex(self.jobs_by_status, job.status, job)
@@ -161,7 +161,8 @@ class JobStore:
             job.completed_at = now
         self._index(self.jobs_by_status, status, job)
         self.track_continuous(job)
-        self.emit("job-status", job, None, None, now)
+        if announce:
+            self.emit("job-status", job, None, None, now)
 
     # --- executions ---------------------------------------------------------------------
 
@@ -259,7 +260,8 @@ class JobStore:
             job.reason_code = reason_code
         if comment is not None:
             job.comment = comment
-        self.set_job_status(job, JOB_CANCELED, now)
+        self.emit("job-canceling", job, None, None, now)
+        self.set_job_status(job, JOB_CANCELED, now, announce=False)
         job.last_updated_at = now
         actor = Actor.FORCE_CANCEL if force else Actor.CANCEL
         statuses = (QUEUED, IN_PROGRESS) if force else (QUEUED,)
@@ -268,6 +270,7 @@ class JobStore:
                 self.change_status(execution, CANCELED, actor, now)
                 execution.force_canceled = force
         self.stop_rollout(job, now)
+        self.emit("job-status", job, None, None, now)
 
     def remove_execution(self, execution: JobExecution, now: float) -> None:
         """Forget one execution record (DeleteJobExecution)."""
