@@ -204,7 +204,7 @@ class ControlPlane(JobStore):
             )
         self.emit("job-deleting", job, None, None, now)
         self.stop_rollout(job, now)
-        executions = list(job.executions.values())
+        executions = job.all_executions()
         for execution in executions:
             self.thing_executions.remove(execution)
         self.unindex_job(job)
@@ -264,8 +264,8 @@ class ControlPlane(JobStore):
         status = params.get("status")
         context = f"ListJobExecutionsForJob:{job.job_id}:{job.seq}:{status}"
         before = decode_token(params.get("nextToken"), context)
-        index = job.executions if status is None else job.by_status[status]
-        return take_page(index.newest_first(before), params.get("maxResults"), lambda e: e.seq, context)
+        executions = job.executions_newest_first(before) if status is None else job.by_status[status].newest_first(before)
+        return take_page(executions, params.get("maxResults"), lambda e: e.seq, context)
 
     def list_job_executions_for_thing(
         self, params: dict[str, Any]

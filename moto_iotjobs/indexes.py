@@ -159,6 +159,11 @@ class ThingExecutions:
         elif slot is old:
             self._by_thing[old.thing_name] = new
 
+    def lone(self, thing_name: str) -> Optional[JobExecution]:
+        """The thing's execution when it has exactly one."""
+        slot = self._by_thing.get(thing_name)
+        return None if slot is None or isinstance(slot, dict) else slot
+
     def of_thing(self, thing_name: str) -> list[JobExecution]:
         """The thing's latest executions, oldest queued first."""
         slot = self._by_thing.get(thing_name)

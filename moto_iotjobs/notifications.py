@@ -83,8 +83,6 @@ class Notifier:
 
     def __init__(self, backend: IoTJobsBackend) -> None:
         self.backend = backend
-        # (thing, namespace) -> (jobId, executionNumber) last announced on notify-next
-        self._next: dict[tuple[str, Optional[str]], Optional[tuple[str, int]]] = {}
         self._iotdata: Any = None
         self._cache: dict[Any, bytes] = {}
 
@@ -133,12 +131,38 @@ class Notifier:
         if was_pending != is_pending:
             self._list_notification(thing, namespace, now)
         if was_pending or is_pending:
-            self._next_notification(thing, namespace, now)
+            self._next_notification(execution, previous if was_pending else None, now)
         if self.events_enabled("JOB_EXECUTION"):
             if event == "execution-deleted":
                 self._execution_terminal_event(execution, "deleted", now)
             elif execution.status in TERMINAL and previous != execution.status:
                 self._execution_terminal_event(execution, execution.status.lower(), now)
+
+    def executions_queued(self, job: Job, executions: list[JobExecution], now: float) -> None:
+        """A rollout batch: a thing whose only execution is the new one gets the same two
+        messages as every other such thing, built once (a fleet of 10^5 stays cheap)."""
+        lone = self.backend.thing_executions.lone
+        shared: Optional[tuple[bytes, bytes]] = None
+        publish = self.publish
+        for execution in executions:
+            thing = execution.thing_name
+            if job.namespace_id is not None or lone(thing) is not execution:
+                self._execution_event("execution-queued", execution, None, now)
+                continue
+            if shared is None:
+                shared = (
+                    _dumps({"timestamp": int(now), "jobs": {QUEUED: [_summary(execution)]}}),
+                    self._next_payload(execution, now),
+                )
+            publish(f"$aws/things/{thing}/jobs/notify", shared[0])
+            publish(f"$aws/things/{thing}/jobs/notify-next", shared[1])
+
+    def _next_payload(self, nxt: JobExecution, now: float) -> bytes:
+        from .documents import document_for_device
+
+        execution = {"jobId": nxt.job.job_id, "status": nxt.status, **_summary(nxt)}
+        execution["jobDocument"] = _document_object(document_for_device(self.backend, nxt.job))
+        return _dumps({"timestamp": int(now), "execution": execution})
 
     def _pending(self, thing: str, namespace: Optional[str]) -> tuple[list[JobExecution], list[JobExecution]]:
         in_progress, queued = self.backend.pending_executions(thing)
@@ -167,26 +191,25 @@ class Notifier:
             payload = self._remember(key, _dumps({"timestamp": int(now), "jobs": jobs}))
         self.publish(self._topic(thing, "notify", namespace), payload)
 
-    def _next_notification(self, thing: str, namespace: Optional[str], now: float) -> None:
+    def _next_notification(self, execution: JobExecution, was: Optional[str], now: float) -> None:
+        """Publish notify-next if the change of `execution` (pending as `was` before, or not
+        pending when None) changed which execution is next: IN_PROGRESS ones first, then
+        QUEUED, each by queue order."""
+        thing = execution.thing_name
+        namespace = execution.job.namespace_id
         in_progress, queued = self._pending(thing, namespace)
-        nxt = in_progress[0] if in_progress else (queued[0] if queued else None)
-        identity = (nxt.job.job_id, nxt.execution_number) if nxt is not None else None
-        slot = (thing, namespace)
-        if self._next.get(slot) == identity:
+        after = in_progress[0] if in_progress else (queued[0] if queued else None)
+        before_in_progress = [e for e in in_progress if e is not execution]
+        before_queued = [e for e in queued if e is not execution]
+        if was == IN_PROGRESS:
+            before_in_progress.append(execution)
+        elif was == QUEUED:
+            before_queued.append(execution)
+        group = before_in_progress or before_queued
+        before = min(group, key=_seq) if group else None
+        if before is after:
             return
-        self._next[slot] = identity
-        if nxt is None:
-            payload = _dumps({"timestamp": int(now)})
-        else:
-            key = ("next", int(now), _key(nxt), nxt.status)
-            cached = self._cache.get(key)
-            if cached is None:
-                from .documents import document_for_device
-
-                execution = {"jobId": nxt.job.job_id, "status": nxt.status, **_summary(nxt)}
-                execution["jobDocument"] = _document_object(document_for_device(self.backend, nxt.job))
-                cached = self._remember(key, _dumps({"timestamp": int(now), "execution": execution}))
-            payload = cached
+        payload = _dumps({"timestamp": int(now)}) if after is None else self._next_payload(after, now)
         self.publish(self._topic(thing, "notify-next", namespace), payload)
 
     def _remember(self, key: Any, payload: bytes) -> bytes:
@@ -249,6 +272,10 @@ class Notifier:
         if execution.status_details:
             payload["statusDetails"] = dict(execution.status_details)
         self.publish(f"$aws/events/jobExecution/{execution.job.job_id}/{operation}", _dumps(payload))
+
+
+def _seq(execution: JobExecution) -> int:
+    return execution.seq
 
 
 def _key(execution: JobExecution) -> tuple[Any, ...]:

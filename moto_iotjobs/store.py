@@ -178,17 +178,15 @@ class JobStore:
             execution.previous = previous
             self._unindex_execution(previous)
         self.thing_executions.put(execution)
-        job.executions.add(execution.seq, execution)
         job.by_status[QUEUED].add(execution.seq, execution)
         self.emit("execution-queued", job, execution, None, now)
         return execution
 
     def queue_executions(self, job: Job, thing_names: Any, now: float) -> int:
         """Bulk form of `queue_execution` for a job's first rollout (one record per thing)."""
-        count = 0
+        created: list[JobExecution] = []
         next_seq = self._seq
         queued = job.by_status[QUEUED]
-        executions = job.executions
         things = self.thing_executions
         get = things.get
         put = things.put
@@ -198,19 +196,21 @@ class JobStore:
             next_seq += 1
             execution = JobExecution(job, thing_name, 1, next_seq, now)
             put(execution)
-            executions.add(next_seq, execution)
             queued.add(next_seq, execution)
-            count += 1
+            created.append(execution)
         self._seq = next_seq
-        if count and self.listeners:
-            for execution in job.executions.oldest_first():
-                self.emit("execution-queued", job, execution, None, now)
-        return count
+        if created:
+            for listener in self.listeners:
+                bulk = getattr(listener, "executions_queued", None)
+                if bulk is not None:
+                    bulk(job, created, now)
+                else:
+                    for execution in created:
+                        listener("execution-queued", job, execution, None, now)
+        return len(created)
 
     def _unindex_execution(self, execution: JobExecution) -> None:
-        job = execution.job
-        job.executions.discard(execution.seq)
-        job.by_status[execution.status].discard(execution.seq)
+        execution.job.by_status[execution.status].discard(execution.seq)
 
     def change_status(
         self,
@@ -281,7 +281,6 @@ class JobStore:
             earlier = execution.previous
             self.thing_executions.replace(execution, earlier)
             if earlier is not None:
-                job.executions.add(earlier.seq, earlier)
                 job.by_status[earlier.status].add(earlier.seq, earlier)
         else:
             record = latest
