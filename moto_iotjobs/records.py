@@ -12,7 +12,7 @@ import heapq
 from collections.abc import Iterator
 from typing import Any, Optional
 
-from .indexes import SeqIndex
+from .indexes import StatusIndex
 from .lifecycle import EXECUTION_STATUSES, JOB_IN_PROGRESS, QUEUED
 
 
@@ -82,7 +82,7 @@ class Job:
         self.comment: Optional[str] = None
         self.is_concurrent = False
         # The latest execution of the job on each thing, by status (see `executions`).
-        self.by_status: dict[str, SeqIndex[JobExecution]] = {s: SeqIndex() for s in EXECUTION_STATUSES}
+        self.by_status: dict[str, StatusIndex] = {s: StatusIndex(s) for s in EXECUTION_STATUSES}
         # Room for time-driven state (rollout, schedule) without widening every job.
         self.extra: dict[str, Any] = {}
 
@@ -108,7 +108,14 @@ def _negative_seq(execution: JobExecution) -> int:
 class ExecutionExtras:
     """Fields few executions ever set, kept out of the record until one does."""
 
-    __slots__ = ("force_canceled", "retry_counts", "previous", "in_progress_deadline", "step_deadline")
+    __slots__ = (
+        "force_canceled",
+        "retry_counts",
+        "previous",
+        "in_progress_deadline",
+        "step_deadline",
+        "detached",
+    )
 
     def __init__(self) -> None:
         self.force_canceled: Optional[bool] = None
@@ -118,6 +125,8 @@ class ExecutionExtras:
         self.previous: Optional[JobExecution] = None
         self.in_progress_deadline: Optional[float] = None
         self.step_deadline: Optional[float] = None
+        # No longer in its job's status index (superseded by a newer execution, or deleted).
+        self.detached: Optional[bool] = None
 
 
 def _extra(name: str) -> property:
@@ -157,6 +166,7 @@ class JobExecution:
     previous = _extra("previous")
     in_progress_deadline = _extra("in_progress_deadline")
     step_deadline = _extra("step_deadline")
+    detached = _extra("detached")
 
     def __init__(
         self, job: Job, thing_name: str, execution_number: int, seq: int, now: float

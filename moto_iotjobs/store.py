@@ -178,7 +178,7 @@ class JobStore:
             execution.previous = previous
             self._unindex_execution(previous)
         self.thing_executions.put(execution)
-        job.by_status[QUEUED].add(execution.seq, execution)
+        job.by_status[QUEUED].add(execution)
         self.emit("execution-queued", job, execution, None, now)
         return execution
 
@@ -196,7 +196,7 @@ class JobStore:
             next_seq += 1
             execution = JobExecution(job, thing_name, 1, next_seq, now)
             put(execution)
-            queued.add(next_seq, execution)
+            queued.add(execution)
             created.append(execution)
         self._seq = next_seq
         if created:
@@ -210,7 +210,7 @@ class JobStore:
         return len(created)
 
     def _unindex_execution(self, execution: JobExecution) -> None:
-        execution.job.by_status[execution.status].discard(execution.seq)
+        execution.job.by_status[execution.status].discard(execution)
 
     def change_status(
         self,
@@ -226,9 +226,10 @@ class JobStore:
         job = execution.job
         current = self.thing_executions.get(execution.thing_name, job.job_id) is execution
         if current and previous != status:
-            job.by_status[previous].discard(execution.seq)
-            job.by_status[status].add(execution.seq, execution)
+            job.by_status[previous].discard(execution)
         execution.status = status
+        if current and previous != status:
+            job.by_status[status].add(execution)
         execution.version_number += 1
         execution.last_updated_at = now
         if status_details is not None:
@@ -266,7 +267,7 @@ class JobStore:
         actor = Actor.FORCE_CANCEL if force else Actor.CANCEL
         statuses = (QUEUED, IN_PROGRESS) if force else (QUEUED,)
         for status in statuses:
-            for execution in list(job.by_status[status].values()):
+            for execution in job.by_status[status].values():
                 self.change_status(execution, CANCELED, actor, now)
                 execution.force_canceled = force
         self.stop_rollout(job, now)
@@ -281,7 +282,7 @@ class JobStore:
             earlier = execution.previous
             self.thing_executions.replace(execution, earlier)
             if earlier is not None:
-                job.by_status[earlier.status].add(earlier.seq, earlier)
+                job.by_status[earlier.status].add(earlier)
         else:
             record = latest
             while record is not None and record.previous is not execution:
