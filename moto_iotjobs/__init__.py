@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .backend import IoTJobsBackend
 
 __version__ = "0.1.0"
-__all__ = ["mock_iotjobs", "jobs_backend", "register"]
+__all__ = ["mock_iotjobs", "jobs_backend", "published_notifications", "register"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,3 +58,16 @@ def jobs_backend(region_name: str = "us-east-1", account_id: str = "123456789012
     from .backend import iotjobs_backends
 
     return iotjobs_backends[account_id][region_name]
+
+
+def published_notifications(
+    thing_name: Optional[str] = None,
+    topic: Optional[str] = None,
+    region_name: str = "us-east-1",
+    account_id: str = "123456789012",
+) -> list:
+    """The Jobs MQTT messages published so far, decoded: `[(topic, payload), ...]`,
+    optionally only one thing's or one topic's (see `moto_iotjobs.notifications`)."""
+    from .notifications import published_notifications as read
+
+    return read(thing_name=thing_name, topic=topic, region_name=region_name, account_id=account_id)

@@ -20,14 +20,12 @@ from .errors import (
 )
 from .lifecycle import (
     CANCELED,
-    IN_PROGRESS,
     JOB_CANCELED,
     JOB_COMPLETED,
     JOB_IN_PROGRESS,
     JOB_SCHEDULED,
     JOB_TERMINAL,
     PENDING,
-    QUEUED,
     REMOVED,
     Actor,
 )
@@ -112,33 +110,18 @@ class ControlPlane(JobStore):
         }
         job.target_group_names = list(group_ids)
         job.target_group_ids = group_ids
-        if schedule is not None:
+        if schedule is not None and schedule.starts_later(now):
             job.status = JOB_SCHEDULED
         self.index_job(job)
         self.emit("job-created", job, None, None, now)
+        self.schedule_job(job, schedule, now)
         if job.status == JOB_IN_PROGRESS:
             self.start_rollout(job, resolve_things(registry, targets), now)
-        else:
-            self.schedule_job(job, schedule, now)
         return job
 
     def job_source(self, params: dict[str, Any]) -> documents.JobSource:
         """Where a new job's document and defaults come from (document, S3, template)."""
         return documents.job_source(self, params)
-
-    def check_scheduling(self, config: Optional[dict[str, Any]], now: float) -> Any:
-        """Validate schedulingConfig; returns the parsed schedule (see `timers.py`)."""
-        if config:
-            raise InvalidRequestException("schedulingConfig is not supported")
-        return None
-
-    def schedule_job(self, job: Job, schedule: Any, now: float) -> None:
-        """Arm a SCHEDULED job's start (see `timers.py`)."""
-
-    def start_rollout(self, job: Job, thing_names: dict[str, None], now: float) -> None:
-        """Queue the job's executions (all at once here; `timers.py` paces rollouts)."""
-        self.queue_executions(job, thing_names, now)
-        self.maybe_complete(job, now)
 
     def describe_job(self, params: dict[str, Any]) -> Job:
         return self.get_job(params["jobId"])
@@ -211,29 +194,6 @@ class ControlPlane(JobStore):
         self.cancel(job, force, params.get("reasonCode"), params.get("comment"), now)
         return job
 
-    def cancel(
-        self, job: Job, force: bool, reason_code: Optional[str], comment: Optional[str], now: float
-    ) -> None:
-        """Cancel a job (CancelJob, abort, end of schedule): QUEUED executions always,
-        IN_PROGRESS ones only with force."""
-        job.force_canceled = force or bool(job.force_canceled)
-        if reason_code is not None:
-            job.reason_code = reason_code
-        if comment is not None:
-            job.comment = comment
-        self.set_job_status(job, JOB_CANCELED, now)
-        job.last_updated_at = now
-        actor = Actor.FORCE_CANCEL if force else Actor.CANCEL
-        statuses = (QUEUED, IN_PROGRESS) if force else (QUEUED,)
-        for status in statuses:
-            for execution in list(job.by_status[status].values()):
-                execution.force_canceled = force
-                self.change_status(execution, CANCELED, actor, now)
-        self.stop_rollout(job, now)
-
-    def stop_rollout(self, job: Job, now: float) -> None:
-        """Forget executions still to be rolled out (see `timers.py`)."""
-
     def delete_job(self, params: dict[str, Any], now: float) -> None:
         job = self.get_job(params["jobId"])
         self.check_namespace(job, params.get("namespaceId"))
@@ -242,10 +202,14 @@ class ControlPlane(JobStore):
                 f"Job {job.job_id} is {job.status}; a job that is not COMPLETED or CANCELED "
                 "can only be deleted with force=true"
             )
+        self.emit("job-deleting", job, None, None, now)
         self.stop_rollout(job, now)
-        for execution in list(job.executions.values()):
+        executions = list(job.executions.values())
+        for execution in executions:
             self.thing_executions.remove(execution)
         self.unindex_job(job)
+        for execution in executions:
+            self.emit("execution-deleted", job, execution, execution.status, now)
         self.emit("job-deleted", job, None, None, now)
 
     def get_job_document(self, params: dict[str, Any]) -> str:
@@ -353,8 +317,6 @@ class ControlPlane(JobStore):
                 f"{execution.version_number} of the job execution"
             )
         force = bool(params.get("force"))
-        if execution.status == IN_PROGRESS or execution.status == QUEUED:
-            execution.force_canceled = force
         self.change_status(
             execution,
             CANCELED,
@@ -362,6 +324,7 @@ class ControlPlane(JobStore):
             now,
             status_details=params.get("statusDetails"),
         )
+        execution.force_canceled = force
 
     def delete_job_execution(self, params: dict[str, Any], now: float) -> None:
         job = self.get_job(params["jobId"])

@@ -85,5 +85,3 @@ class DevicePlane(JobStore):
         self.set_step_timeout(execution, params.get("stepTimeoutInMinutes"), now)
         return execution
 
-    def set_step_timeout(self, execution: JobExecution, minutes: Optional[int], now: float) -> None:
-        """Arm, replace (or with -1 cancel) the step timer; see `timers.py`."""

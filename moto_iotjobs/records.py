@@ -103,6 +103,7 @@ class JobExecution:
         "last_updated_at",
         "force_canceled",
         "retry_attempt",
+        "retry_counts",
         "seq",
         "previous",
         "in_progress_deadline",
@@ -123,6 +124,7 @@ class JobExecution:
         self.last_updated_at = now
         self.force_canceled: Optional[bool] = None
         self.retry_attempt = 0
+        self.retry_counts: Optional[dict[str, int]] = None  # retries used, by failure type
         self.seq = seq
         # An earlier execution of the same job on the same thing (a thing that left and
         # rejoined the group of a continuous job), kept for DescribeJobExecution by number.

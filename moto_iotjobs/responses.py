@@ -179,6 +179,22 @@ CONTROL_HANDLERS: dict[str, Handler] = {
     },
     "CancelJobExecution": _empty("cancel_job_execution"),
     "DeleteJobExecution": _empty("delete_job_execution"),
+    "CreateJobTemplate": lambda b, p, now: {
+        k: v
+        for k, v in serialization.job_template_summary(b.create_job_template(p, now)).items()
+        if k in ("jobTemplateArn", "jobTemplateId")
+    },
+    "DescribeJobTemplate": lambda b, p, now: serialization.job_template(b.describe_job_template(p)),
+    "ListJobTemplates": lambda b, p, now: _page(
+        "jobTemplates", *b.list_job_templates(p), serialization.job_template_summary
+    ),
+    "DeleteJobTemplate": _empty("delete_job_template"),
+    "DescribeManagedJobTemplate": lambda b, p, now: b.describe_managed_job_template(p),
+    "UpdateEventConfigurations": _empty("update_event_configurations"),
+    "DescribeEventConfigurations": lambda b, p, now: b.describe_event_configurations(),
+    "ListManagedJobTemplates": lambda b, p, now: _page(
+        "managedJobTemplates", *b.list_managed_job_templates(p), serialization.managed_template_summary
+    ),
 }
 
 

@@ -34,6 +34,14 @@ CONTROL_PLANE_OPERATIONS: tuple[str, ...] = (
     "DescribeJobExecution",
     "CancelJobExecution",
     "DeleteJobExecution",
+    "CreateJobTemplate",
+    "DescribeJobTemplate",
+    "ListJobTemplates",
+    "DeleteJobTemplate",
+    "DescribeManagedJobTemplate",
+    "ListManagedJobTemplates",
+    "UpdateEventConfigurations",
+    "DescribeEventConfigurations",
 )
 DEVICE_PLANE_OPERATIONS: tuple[str, ...] = (
     "GetPendingJobExecutions",
