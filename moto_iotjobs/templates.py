@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import timezone
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -53,6 +54,7 @@ class JobTemplate:
     document_source: Optional[str] = None
     config: dict[str, Any] = field(default_factory=dict)  # the optional members, as given
     tags: Optional[list[dict[str, str]]] = None
+    mirror_of: Any = None  # the moto FakeJobTemplate this one stands for (CloudFormation)
 
 
 @cache
@@ -84,9 +86,49 @@ class JobTemplates(JobStore):
         self.job_templates_index: SeqIndex[JobTemplate] = SeqIndex()
         self._template_seq = 0
 
+    def sync_registry_templates(self) -> None:
+        """Templates in moto's own IoT backend are templates too: CloudFormation's
+        AWS::IoT::JobTemplate creates, replaces and deletes them there. Mirror them."""
+        from .targets import iot_registry
+
+        theirs = iot_registry(self.account_id, self.region_name).jobs_templates
+        for template_id, template in list(self.job_templates.items()):
+            if template.mirror_of is not None and theirs.get(template_id) is not template.mirror_of:
+                del self.job_templates[template_id]
+                self.job_templates_index.discard(template.seq)
+        for template_id, fake in theirs.items():
+            if template_id in self.job_templates:
+                continue
+            config = {
+                key: value
+                for key, value in (
+                    ("presignedUrlConfig", fake.presigned_url_config),
+                    ("jobExecutionsRolloutConfig", fake.job_executions_rollout_config),
+                    ("abortConfig", fake.abort_config),
+                    ("timeoutConfig", fake.timeout_config),
+                    ("jobExecutionsRetryConfig", fake.job_execution_retry_config),
+                )
+                if value
+            }
+            self._template_seq += 1
+            mirror = JobTemplate(
+                template_id=template_id,
+                arn=fake.job_template_arn,
+                seq=self._template_seq,
+                description=fake.description or "",
+                created_at=fake.created_at.replace(tzinfo=timezone.utc).timestamp(),
+                document=fake.document,
+                document_source=fake.document_source or None,
+                config=config,
+                mirror_of=fake,
+            )
+            self.job_templates[template_id] = mirror
+            self.job_templates_index.add(mirror.seq, mirror)
+
     def create_job_template(self, params: dict[str, Any], now: float) -> JobTemplate:
         from .documents import check_document, load_document_source
 
+        self.sync_registry_templates()
         template_id = params["jobTemplateId"]
         if template_id in self.job_templates:
             raise ConflictException(
@@ -147,6 +189,7 @@ class JobTemplates(JobStore):
         return self.get_job(job_arn[len(prefix):])
 
     def get_job_template(self, template_id: str) -> JobTemplate:
+        self.sync_registry_templates()
         template = self.job_templates.get(template_id)
         if template is None:
             raise ResourceNotFoundException(f"Job template {template_id} does not exist")
@@ -156,6 +199,7 @@ class JobTemplates(JobStore):
         return self.get_job_template(params["jobTemplateId"])
 
     def list_job_templates(self, params: dict[str, Any]) -> tuple[list[JobTemplate], Optional[str]]:
+        self.sync_registry_templates()
         context = "ListJobTemplates"
         before = decode_token(params.get("nextToken"), context)
         return take_page(
@@ -166,6 +210,10 @@ class JobTemplates(JobStore):
         template = self.get_job_template(params["jobTemplateId"])
         del self.job_templates[template.template_id]
         self.job_templates_index.discard(template.seq)
+        if template.mirror_of is not None:
+            from .targets import iot_registry
+
+            iot_registry(self.account_id, self.region_name).jobs_templates.pop(template.template_id, None)
 
     def describe_managed_job_template(self, params: dict[str, Any]) -> dict[str, Any]:
         name = params["templateName"]
