@@ -166,7 +166,6 @@ class ControlPlane(JobStore):
 
     def update_job(self, params: dict[str, Any], now: float) -> None:
         job = self.get_job(params["jobId"])
-        self.check_namespace(job, params.get("namespaceId"))
         check_retry_config(params.get("jobExecutionsRetryConfig"))
         if params.get("description") is not None:
             job.description = params["description"]
@@ -175,13 +174,6 @@ class ControlPlane(JobStore):
                 setattr(job, attribute, params[member])
         job.last_updated_at = now
         self.emit("job-updated", job, None, None, now)
-
-    @staticmethod
-    def check_namespace(job: Job, namespace_id: Optional[str]) -> None:
-        if namespace_id is not None and namespace_id != job.namespace_id:
-            raise InvalidRequestException(
-                f"Job {job.job_id} is not in namespace {namespace_id}"
-            )
 
     def cancel_job(self, params: dict[str, Any], now: float) -> Job:
         job = self.get_job(params["jobId"])
@@ -196,7 +188,6 @@ class ControlPlane(JobStore):
 
     def delete_job(self, params: dict[str, Any], now: float) -> None:
         job = self.get_job(params["jobId"])
-        self.check_namespace(job, params.get("namespaceId"))
         if job.status not in JOB_TERMINAL and not params.get("force"):
             raise InvalidStateTransitionException(
                 f"Job {job.job_id} is {job.status}; a job that is not COMPLETED or CANCELED "
@@ -218,7 +209,6 @@ class ControlPlane(JobStore):
 
     def associate_targets_with_job(self, params: dict[str, Any], now: float) -> Job:
         job = self.get_job(params["jobId"])
-        self.check_namespace(job, params.get("namespaceId"))
         if job.target_selection != "CONTINUOUS":
             raise InvalidRequestException(
                 f"Targets can only be associated with a CONTINUOUS job; job {job.job_id} is SNAPSHOT"
@@ -328,7 +318,6 @@ class ControlPlane(JobStore):
 
     def delete_job_execution(self, params: dict[str, Any], now: float) -> None:
         job = self.get_job(params["jobId"])
-        self.check_namespace(job, params.get("namespaceId"))
         execution = self.get_execution(params["thingName"], params["jobId"], params["executionNumber"])
         if execution.status in PENDING and not params.get("force"):
             raise InvalidStateTransitionException(

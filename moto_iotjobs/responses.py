@@ -265,16 +265,19 @@ class IoTJobsResponse(IoTResponse):
         return iotjobs_backends[self.current_account][self.region]
 
     def _after_registry_change(self, thing_name: Optional[str], deleted: bool = False) -> None:
-        if not thing_name:
-            return
+        if thing_name:
+            self._after_membership_change([thing_name], deleted)
+
+    def _after_membership_change(self, thing_names: list[str], deleted: bool = False) -> None:
         backend = self._jobs_backend()
         now = clock.now()
         with backend.lock:
             backend.advance(now)
-            if deleted:
-                backend.on_thing_deleted(thing_name, now)
-            else:
-                backend.on_membership_changed(thing_name, now)
+            for thing_name in thing_names:
+                if deleted:
+                    backend.on_thing_deleted(thing_name, now)
+                else:
+                    backend.on_membership_changed(thing_name, now)
 
     def _thing_name_param(self) -> Optional[str]:
         name = self._get_param("thingName")
@@ -296,6 +299,18 @@ class IoTJobsResponse(IoTResponse):
     def update_thing_groups_for_thing(self) -> Any:
         result = super().update_thing_groups_for_thing()
         self._after_registry_change(self._thing_name_param())
+        return result
+
+    def delete_thing_group(self) -> Any:
+        name = self._get_param("thingGroupName")
+        members = [
+            thing.thing_name
+            for group in self.iot_backend.thing_groups.values()
+            if group.thing_group_name == name
+            for thing in group.things.values()
+        ]
+        result = super().delete_thing_group()
+        self._after_membership_change(members)
         return result
 
     def delete_thing(self) -> Any:

@@ -327,3 +327,26 @@ def test_canceled_continuous_job_still_removes_thing_that_leaves(iot, jobs_data,
     iot.cancel_job(jobId="cj")
     iot.remove_thing_from_thing_group(thingGroupName="parent", thingName="p1")
     assert status_of(iot, "cj", "p1") == "REMOVED"
+
+
+def test_deleting_a_target_group_removes_pending_executions_of_continuous_jobs(iot, jobs_data):
+    for name in ("a", "b"):
+        iot.create_thing(thingName=name)
+    group = iot.create_thing_group(thingGroupName="doomed")["thingGroupArn"]
+    for name in ("a", "b"):
+        iot.add_thing_to_thing_group(thingGroupName="doomed", thingName=name)
+    iot.create_job(jobId="c", targets=[group], document="{}", targetSelection="CONTINUOUS")
+    jobs_data.update_job_execution(thingName="a", jobId="c", status="SUCCEEDED")
+    iot.delete_thing_group(thingGroupName="doomed")
+    statuses = {
+        s["thingArn"].rsplit("/", 1)[-1]: s["jobExecutionSummary"]["status"]
+        for s in iot.list_job_executions_for_job(jobId="c")["executionSummaries"]
+    }
+    assert statuses == {"a": "SUCCEEDED", "b": "REMOVED"}
+
+
+def test_update_job_execution_rejects_service_status_before_checking_version(iot, jobs_data):
+    iot.create_thing(thingName="dev")
+    iot.create_job(jobId="j", targets=["arn:aws:iot:us-east-1:123456789012:thing/dev"], document="{}")
+    with pytest.raises(jobs_data.exceptions.InvalidRequestException):
+        jobs_data.update_job_execution(thingName="dev", jobId="j", status="CANCELED", expectedVersion=7)
