@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from .backend import IoTJobsBackend
 
 __version__ = "0.1.0"
-__all__ = ["mock_iotjobs", "jobs_backend", "published_notifications", "register"]
+__all__ = [
+    "mock_iotjobs",
+    "jobs_backend",
+    "published_notifications",
+    "inject_fault",
+    "clear_faults",
+    "register",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -71,3 +78,25 @@ def published_notifications(
     from .notifications import published_notifications as read
 
     return read(thing_name=thing_name, topic=topic, region_name=region_name, account_id=account_id)
+
+
+def inject_fault(
+    operation: str,
+    error: str = "ThrottlingException",
+    count: Optional[int] = 1,
+    probability: Optional[float] = None,
+    seed: Optional[int] = None,
+    plane: Optional[str] = None,
+    message: Optional[str] = None,
+) -> Any:
+    """Make the next `count` calls of `operation` ("*" for all) fail with a modelled error,
+    or each call with `probability` (see `moto_iotjobs.faults`)."""
+    from .faults import inject_fault as inject
+
+    return inject(operation, error, count, probability, seed, plane, message)
+
+
+def clear_faults() -> None:
+    from .faults import clear_faults as clear
+
+    clear()

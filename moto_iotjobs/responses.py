@@ -29,6 +29,7 @@ from .errors import (
     InvalidRequestException,
     JobsError,
 )
+from .faults import check_fault
 from .parsing import RawRequest, parse_params
 from .service_model import match_route
 from .validation import validate
@@ -96,8 +97,6 @@ def handle(plane: str, handlers: dict[str, Handler], request: Any, full_url: str
         return None
     spec, labels = route
     try:
-        from .faults import check_fault
-
         check_fault(plane, spec.name)
         params = parse_params(spec, labels, raw)
         validate(spec, params)
