@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from moto.core.models import MockAWS
 
     from .backend import IoTJobsBackend
+    from .faults import clear_faults, inject_fault
+    from .notifications import published_notifications
 
 __version__ = "0.1.0"
 __all__ = [
@@ -67,36 +69,20 @@ def jobs_backend(region_name: str = "us-east-1", account_id: str = "123456789012
     return iotjobs_backends[account_id][region_name]
 
 
-def published_notifications(
-    thing_name: Optional[str] = None,
-    topic: Optional[str] = None,
-    region_name: str = "us-east-1",
-    account_id: str = "123456789012",
-) -> list:
-    """The Jobs MQTT messages published so far, decoded: `[(topic, payload), ...]`,
-    optionally only one thing's or one topic's (see `moto_iotjobs.notifications`)."""
-    from .notifications import published_notifications as read
 
-    return read(thing_name=thing_name, topic=topic, region_name=region_name, account_id=account_id)
+_LAZY = {
+    "inject_fault": ".faults",
+    "clear_faults": ".faults",
+    "published_notifications": ".notifications",
+}
 
 
-def inject_fault(
-    operation: str,
-    error: str = "ThrottlingException",
-    count: Optional[int] = 1,
-    probability: Optional[float] = None,
-    seed: Optional[int] = None,
-    plane: Optional[str] = None,
-    message: Optional[str] = None,
-) -> Any:
-    """Make the next `count` calls of `operation` ("*" for all) fail with a modelled error,
-    or each call with `probability` (see `moto_iotjobs.faults`)."""
-    from .faults import inject_fault as inject
+def __getattr__(name: str) -> Any:
+    """Import the helpers on first use: `import moto_iotjobs` stays a few milliseconds."""
+    if name in _LAZY:
+        import importlib
 
-    return inject(operation, error, count, probability, seed, plane, message)
-
-
-def clear_faults() -> None:
-    from .faults import clear_faults as clear
-
-    clear()
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

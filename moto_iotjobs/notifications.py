@@ -29,6 +29,7 @@ from uuid import uuid4
 
 from .lifecycle import IN_PROGRESS, JOB_CANCELED, JOB_COMPLETED, PENDING, QUEUED, TERMINAL
 from .records import Job, JobExecution
+from .serialization import device_summary
 
 if TYPE_CHECKING:
     from .backend import IoTJobsBackend
@@ -57,18 +58,6 @@ def remove_sink(sink: Sink) -> None:
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode("utf-8")
 
-
-def _summary(execution: JobExecution) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "jobId": execution.job.job_id,
-        "queuedAt": int(execution.queued_at),
-        "lastUpdatedAt": int(execution.last_updated_at),
-        "executionNumber": execution.execution_number,
-        "versionNumber": execution.version_number,
-    }
-    if execution.started_at is not None:
-        out["startedAt"] = int(execution.started_at)
-    return out
 
 
 def _document_object(document: str) -> Any:
@@ -151,7 +140,7 @@ class Notifier:
                 continue
             if shared is None:
                 shared = (
-                    _dumps({"timestamp": int(now), "jobs": {QUEUED: [_summary(execution)]}}),
+                    _dumps({"timestamp": int(now), "jobs": {QUEUED: [device_summary(execution)]}}),
                     self._next_payload(execution, now),
                 )
             publish(f"$aws/things/{thing}/jobs/notify", shared[0])
@@ -160,7 +149,7 @@ class Notifier:
     def _next_payload(self, nxt: JobExecution, now: float) -> bytes:
         from .documents import document_for_device
 
-        execution = {"jobId": nxt.job.job_id, "status": nxt.status, **_summary(nxt)}
+        execution = {"jobId": nxt.job.job_id, "status": nxt.status, **device_summary(nxt)}
         execution["jobDocument"] = _document_object(document_for_device(self.backend, nxt.job))
         return _dumps({"timestamp": int(now), "execution": execution})
 
@@ -185,9 +174,9 @@ class Notifier:
         if payload is None:
             jobs: dict[str, Any] = {}
             if in_progress:
-                jobs[IN_PROGRESS] = [_summary(e) for e in in_progress]
+                jobs[IN_PROGRESS] = [device_summary(e) for e in in_progress]
             if queued:
-                jobs[QUEUED] = [_summary(e) for e in queued]
+                jobs[QUEUED] = [device_summary(e) for e in queued]
             payload = self._remember(key, _dumps({"timestamp": int(now), "jobs": jobs}))
         self.publish(self._topic(thing, "notify", namespace), payload)
 

@@ -97,6 +97,14 @@ def _fail_null(errors: list, path: str) -> None:
     errors.append(f"Value null at '{path}' failed to satisfy constraint: Member must not be null")
 
 
+def _check_length(errors: list, value: Any, path: str, low: Optional[int], high: Optional[int]) -> None:
+    """Length of a string, list or map against the model's min and max."""
+    if high is not None and len(value) > high:
+        _fail(errors, value, path, f"Member must have length less than or equal to {high}")
+    if low is not None and len(value) < low:
+        _fail(errors, value, path, f"Member must have length greater than or equal to {low}")
+
+
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -158,10 +166,7 @@ def _string_check(shape: Shape, meta: dict, documented: DocumentedLimit) -> Chec
             return
         if enum_set is not None and value not in enum_set:
             _fail(errors, value, path, f"Member must satisfy enum value set: {enum_text}")
-        if max_len is not None and len(value) > max_len:
-            _fail(errors, value, path, f"Member must have length less than or equal to {max_len}")
-        if min_len is not None and len(value) < min_len:
-            _fail(errors, value, path, f"Member must have length greater than or equal to {min_len}")
+        _check_length(errors, value, path, min_len, max_len)
         if matcher is not None and not matcher(value):
             _fail(errors, value, path, f"Member must satisfy regular expression pattern: {pattern}")
 
@@ -224,10 +229,7 @@ def _list_check(shape: Shape, meta: dict, cache: dict[str, Check]) -> Check:
         if not isinstance(value, list):
             _fail(errors, value, path, "Member must be a list")
             return
-        if max_len is not None and len(value) > max_len:
-            _fail(errors, value, path, f"Member must have length less than or equal to {max_len}")
-        if min_len is not None and len(value) < min_len:
-            _fail(errors, value, path, f"Member must have length greater than or equal to {min_len}")
+        _check_length(errors, value, path, min_len, max_len)
         for index, item in enumerate(value, start=1):
             item_path = f"{path}.{index}.member"
             if item is None:
@@ -248,10 +250,7 @@ def _map_check(shape: Shape, meta: dict, documented: DocumentedLimit, cache: dic
         if not isinstance(value, dict):
             _fail(errors, value, path, "Member must be a map")
             return
-        if max_entries is not None and len(value) > max_entries:
-            _fail(errors, value, path, f"Member must have length less than or equal to {max_entries}")
-        if min_entries is not None and len(value) < min_entries:
-            _fail(errors, value, path, f"Member must have length greater than or equal to {min_entries}")
+        _check_length(errors, value, path, min_entries, max_entries)
         for key, item in value.items():
             inner: list = []
             key_check(key, path, inner)
