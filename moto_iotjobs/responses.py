@@ -283,6 +283,14 @@ class IoTJobsResponse(IoTResponse):
         return result
 
     def delete_thing(self) -> Any:
+        thing_name = self._thing_name_param()
+        thing = self.iot_backend.describe_thing(thing_name) if thing_name else None
         result = super().delete_thing()
-        self._after_registry_change(self._thing_name_param(), deleted=True)
+        if thing is not None:
+            # moto leaves a deleted thing in its thing groups; AWS does not. Left there, a
+            # job targeting the group would queue an execution for a thing that no longer
+            # exists, and a thing recreated under that name would be a member at once.
+            for group in self.iot_backend.thing_groups.values():
+                group.things.pop(thing.arn, None)
+        self._after_registry_change(thing_name, deleted=True)
         return result
