@@ -96,7 +96,7 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise InvalidRequestException(
             "Could not parse the request body: it is not valid JSON"
         ) from None
