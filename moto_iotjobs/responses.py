@@ -222,11 +222,22 @@ DEVICE_HANDLERS: dict[str, Handler] = {
 }
 
 
+#: Paths of the `iot` host that belong to job operations only: a request there that matches
+#: none of them (a label holding a raw `/`, a wrong method) is answered here, since moto's
+#: own IoT responses would raise NotImplementedError for its unimplemented job operations.
+_JOB_PATHS = re.compile(r"^/(?:jobs|things/.+/jobs)(?:/|$)")
+
+
 def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:
     """Route for the whole `iot` host: job operations here, the rest to moto."""
     response = handle(CONTROL_PLANE, CONTROL_HANDLERS, request, full_url)
     if response is not None:
         return response
+    raw = RawRequest(request, full_url)
+    if _JOB_PATHS.match(raw.raw_path):
+        return InvalidRequestException(
+            f"No iot operation matches {raw.method} {raw.raw_path}"
+        ).to_response(CONTROL_PLANE)
     return IoTJobsResponse.dispatch(request, full_url, headers)  # type: ignore[no-any-return,unused-ignore]
 
 
