@@ -23,7 +23,14 @@ if TYPE_CHECKING:
     from .backend import IoTJobsBackend
 
 __version__ = "0.1.0"
-__all__ = ["mock_iotjobs", "jobs_backend", "register"]
+__all__ = [
+    "mock_iotjobs",
+    "jobs_backend",
+    "published_notifications",
+    "inject_fault",
+    "clear_faults",
+    "register",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -58,3 +65,38 @@ def jobs_backend(region_name: str = "us-east-1", account_id: str = "123456789012
     from .backend import iotjobs_backends
 
     return iotjobs_backends[account_id][region_name]
+
+
+def published_notifications(
+    thing_name: Optional[str] = None,
+    topic: Optional[str] = None,
+    region_name: str = "us-east-1",
+    account_id: str = "123456789012",
+) -> list:
+    """The Jobs MQTT messages published so far, decoded: `[(topic, payload), ...]`,
+    optionally only one thing's or one topic's (see `moto_iotjobs.notifications`)."""
+    from .notifications import published_notifications as read
+
+    return read(thing_name=thing_name, topic=topic, region_name=region_name, account_id=account_id)
+
+
+def inject_fault(
+    operation: str,
+    error: str = "ThrottlingException",
+    count: Optional[int] = 1,
+    probability: Optional[float] = None,
+    seed: Optional[int] = None,
+    plane: Optional[str] = None,
+    message: Optional[str] = None,
+) -> Any:
+    """Make the next `count` calls of `operation` ("*" for all) fail with a modelled error,
+    or each call with `probability` (see `moto_iotjobs.faults`)."""
+    from .faults import inject_fault as inject
+
+    return inject(operation, error, count, probability, seed, plane, message)
+
+
+def clear_faults() -> None:
+    from .faults import clear_faults as clear
+
+    clear()

@@ -1,7 +1,8 @@
 """The IoT Jobs backend: one per account and region, as every moto service.
 
 State and shared changes come from `store.py`; the operations from `control_plane.py`
-and `device_plane.py`; time-driven behaviour from `timers.py`. The route tables do not
+and `device_plane.py`; time-driven behaviour from `timers.py`,
+`failure_policies.py`, `rollout.py` and `scheduling.py`. The route tables do not
 live here (see `urls.py`), so constructing a backend stays cheap.
 """
 
@@ -11,14 +12,29 @@ from moto.core.base_backend import BackendDict, BaseBackend
 
 from .control_plane import ControlPlane
 from .device_plane import DevicePlane
-from .timers import TimeDriven
+from .event_configurations import EventConfigurations
+from .failure_policies import FailurePolicies
+from .notifications import Notifier
+from .scheduling import Scheduling
+from .templates import JobTemplates
 
 
-class IoTJobsBackend(TimeDriven, ControlPlane, DevicePlane, BaseBackend):
+class IoTJobsBackend(
+    FailurePolicies,
+    Scheduling,
+    ControlPlane,
+    DevicePlane,
+    JobTemplates,
+    EventConfigurations,
+    BaseBackend,
+):
     def __init__(self, region_name: str, account_id: str) -> None:
         BaseBackend.__init__(self, region_name, account_id)
         self._init_store()
         self._init_timers()
+        self._init_templates()
+        self._init_event_configurations()
+        self.listeners.append(Notifier(self))
 
 
 #: `iotjobs_backends[account_id][region_name]`, reset with every other moto backend.

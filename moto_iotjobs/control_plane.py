@@ -20,14 +20,12 @@ from .errors import (
 )
 from .lifecycle import (
     CANCELED,
-    IN_PROGRESS,
     JOB_CANCELED,
     JOB_COMPLETED,
     JOB_IN_PROGRESS,
     JOB_SCHEDULED,
     JOB_TERMINAL,
     PENDING,
-    QUEUED,
     REMOVED,
     Actor,
 )
@@ -112,33 +110,18 @@ class ControlPlane(JobStore):
         }
         job.target_group_names = list(group_ids)
         job.target_group_ids = group_ids
-        if schedule is not None:
+        if schedule is not None and schedule.starts_later(now):
             job.status = JOB_SCHEDULED
         self.index_job(job)
         self.emit("job-created", job, None, None, now)
+        self.schedule_job(job, schedule, now)
         if job.status == JOB_IN_PROGRESS:
             self.start_rollout(job, resolve_things(registry, targets), now)
-        else:
-            self.schedule_job(job, schedule, now)
         return job
 
     def job_source(self, params: dict[str, Any]) -> documents.JobSource:
         """Where a new job's document and defaults come from (document, S3, template)."""
         return documents.job_source(self, params)
-
-    def check_scheduling(self, config: Optional[dict[str, Any]], now: float) -> Any:
-        """Validate schedulingConfig; returns the parsed schedule (see `timers.py`)."""
-        if config:
-            raise InvalidRequestException("schedulingConfig is not supported")
-        return None
-
-    def schedule_job(self, job: Job, schedule: Any, now: float) -> None:
-        """Arm a SCHEDULED job's start (see `timers.py`)."""
-
-    def start_rollout(self, job: Job, thing_names: dict[str, None], now: float) -> None:
-        """Queue the job's executions (all at once here; `timers.py` paces rollouts)."""
-        self.queue_executions(job, thing_names, now)
-        self.maybe_complete(job, now)
 
     def describe_job(self, params: dict[str, Any]) -> Job:
         return self.get_job(params["jobId"])
@@ -183,7 +166,6 @@ class ControlPlane(JobStore):
 
     def update_job(self, params: dict[str, Any], now: float) -> None:
         job = self.get_job(params["jobId"])
-        self.check_namespace(job, params.get("namespaceId"))
         check_retry_config(params.get("jobExecutionsRetryConfig"))
         if params.get("description") is not None:
             job.description = params["description"]
@@ -192,13 +174,6 @@ class ControlPlane(JobStore):
                 setattr(job, attribute, params[member])
         job.last_updated_at = now
         self.emit("job-updated", job, None, None, now)
-
-    @staticmethod
-    def check_namespace(job: Job, namespace_id: Optional[str]) -> None:
-        if namespace_id is not None and namespace_id != job.namespace_id:
-            raise InvalidRequestException(
-                f"Job {job.job_id} is not in namespace {namespace_id}"
-            )
 
     def cancel_job(self, params: dict[str, Any], now: float) -> Job:
         job = self.get_job(params["jobId"])
@@ -211,41 +186,21 @@ class ControlPlane(JobStore):
         self.cancel(job, force, params.get("reasonCode"), params.get("comment"), now)
         return job
 
-    def cancel(
-        self, job: Job, force: bool, reason_code: Optional[str], comment: Optional[str], now: float
-    ) -> None:
-        """Cancel a job (CancelJob, abort, end of schedule): QUEUED executions always,
-        IN_PROGRESS ones only with force."""
-        job.force_canceled = force or bool(job.force_canceled)
-        if reason_code is not None:
-            job.reason_code = reason_code
-        if comment is not None:
-            job.comment = comment
-        self.set_job_status(job, JOB_CANCELED, now)
-        job.last_updated_at = now
-        actor = Actor.FORCE_CANCEL if force else Actor.CANCEL
-        statuses = (QUEUED, IN_PROGRESS) if force else (QUEUED,)
-        for status in statuses:
-            for execution in list(job.by_status[status].values()):
-                execution.force_canceled = force
-                self.change_status(execution, CANCELED, actor, now)
-        self.stop_rollout(job, now)
-
-    def stop_rollout(self, job: Job, now: float) -> None:
-        """Forget executions still to be rolled out (see `timers.py`)."""
-
     def delete_job(self, params: dict[str, Any], now: float) -> None:
         job = self.get_job(params["jobId"])
-        self.check_namespace(job, params.get("namespaceId"))
         if job.status not in JOB_TERMINAL and not params.get("force"):
             raise InvalidStateTransitionException(
                 f"Job {job.job_id} is {job.status}; a job that is not COMPLETED or CANCELED "
                 "can only be deleted with force=true"
             )
+        self.emit("job-deleting", job, None, None, now)
         self.stop_rollout(job, now)
-        for execution in list(job.executions.values()):
+        executions = job.all_executions()
+        for execution in executions:
             self.thing_executions.remove(execution)
         self.unindex_job(job)
+        for execution in executions:
+            self.emit("execution-deleted", job, execution, execution.status, now)
         self.emit("job-deleted", job, None, None, now)
 
     def get_job_document(self, params: dict[str, Any]) -> str:
@@ -254,7 +209,6 @@ class ControlPlane(JobStore):
 
     def associate_targets_with_job(self, params: dict[str, Any], now: float) -> Job:
         job = self.get_job(params["jobId"])
-        self.check_namespace(job, params.get("namespaceId"))
         if job.target_selection != "CONTINUOUS":
             raise InvalidRequestException(
                 f"Targets can only be associated with a CONTINUOUS job; job {job.job_id} is SNAPSHOT"
@@ -300,8 +254,8 @@ class ControlPlane(JobStore):
         status = params.get("status")
         context = f"ListJobExecutionsForJob:{job.job_id}:{job.seq}:{status}"
         before = decode_token(params.get("nextToken"), context)
-        index = job.executions if status is None else job.by_status[status]
-        return take_page(index.newest_first(before), params.get("maxResults"), lambda e: e.seq, context)
+        executions = job.executions_newest_first(before) if status is None else job.by_status[status].newest_first(before)
+        return take_page(executions, params.get("maxResults"), lambda e: e.seq, context)
 
     def list_job_executions_for_thing(
         self, params: dict[str, Any]
@@ -353,8 +307,6 @@ class ControlPlane(JobStore):
                 f"{execution.version_number} of the job execution"
             )
         force = bool(params.get("force"))
-        if execution.status == IN_PROGRESS or execution.status == QUEUED:
-            execution.force_canceled = force
         self.change_status(
             execution,
             CANCELED,
@@ -362,10 +314,10 @@ class ControlPlane(JobStore):
             now,
             status_details=params.get("statusDetails"),
         )
+        execution.force_canceled = force
 
     def delete_job_execution(self, params: dict[str, Any], now: float) -> None:
         job = self.get_job(params["jobId"])
-        self.check_namespace(job, params.get("namespaceId"))
         execution = self.get_execution(params["thingName"], params["jobId"], params["executionNumber"])
         if execution.status in PENDING and not params.get("force"):
             raise InvalidStateTransitionException(

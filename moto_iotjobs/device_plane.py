@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from .errors import InvalidStateTransitionException
-from .lifecycle import IN_PROGRESS, JOB_SCHEDULED, QUEUED, Actor
+from .lifecycle import IN_PROGRESS, JOB_SCHEDULED, QUEUED, Actor, check_device_status
 from .records import JobExecution
 from .store import JobStore
 
@@ -72,6 +72,7 @@ class DevicePlane(JobStore):
         execution = self.get_execution(
             params["thingName"], params["jobId"], params.get("executionNumber")
         )
+        check_device_status(params["status"], self._describe(execution))
         expected = params.get("expectedVersion")
         if expected is not None and expected != execution.version_number:
             raise InvalidStateTransitionException(
@@ -85,5 +86,3 @@ class DevicePlane(JobStore):
         self.set_step_timeout(execution, params.get("stepTimeoutInMinutes"), now)
         return execution
 
-    def set_step_timeout(self, execution: JobExecution, minutes: Optional[int], now: float) -> None:
-        """Arm, replace (or with -1 cancel) the step timer; see `timers.py`."""

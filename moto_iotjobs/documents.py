@@ -119,7 +119,7 @@ def job_source(store: JobStore, params: dict[str, Any]) -> JobSource:
     if template_arn is not None:
         from .templates import source_from_template
 
-        source = source_from_template(store, template_arn, parameters, document, document_source)
+        source = source_from_template(store, template_arn, parameters, document, document_source)  # type: ignore[arg-type]
     elif parameters is not None:
         raise InvalidRequestException(
             "documentParameters can only be used with an AWS managed job template (jobTemplateArn)"
@@ -159,6 +159,7 @@ _presign_lock = threading.Lock()
 
 def _presigned_url(region_name: str, url: str, expires_in: int) -> str:
     import boto3
+    from botocore.config import Config
 
     bucket, key = parse_s3_url(url)
     with _presign_lock:
@@ -169,7 +170,7 @@ def _presigned_url(region_name: str, url: str, expires_in: int) -> str:
                 aws_secret_access_key="moto-iotjobs-presign-secret",
                 aws_session_token="moto-iotjobs-session",
                 region_name=region_name,
-            ).client("s3")
+            ).client("s3", config=Config(signature_version="s3v4"))
             _presign_clients[region_name] = client
     return str(
         client.generate_presigned_url(

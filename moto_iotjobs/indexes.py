@@ -159,6 +159,11 @@ class ThingExecutions:
         elif slot is old:
             self._by_thing[old.thing_name] = new
 
+    def lone(self, thing_name: str) -> Optional[JobExecution]:
+        """The thing's execution when it has exactly one."""
+        slot = self._by_thing.get(thing_name)
+        return None if slot is None or isinstance(slot, dict) else slot
+
     def of_thing(self, thing_name: str) -> list[JobExecution]:
         """The thing's latest executions, oldest queued first."""
         slot = self._by_thing.get(thing_name)
@@ -170,3 +175,88 @@ class ThingExecutions:
 
     def things(self) -> Iterator[str]:
         return iter(self._by_thing)
+
+
+class StatusIndex:
+    """A job's current executions in one status, ordered by seq, for counts and listings.
+
+    A plain list of executions rather than a dict: at 10^5 executions per job the entry
+    size matters. An entry goes stale when its execution leaves the status (or is detached:
+    superseded or deleted); stale entries are skipped when read and dropped once they
+    outnumber the live ones. `len()` is exact at all times (it is jobProcessDetails).
+    """
+
+    __slots__ = ("status", "_entries", "_live", "_sorted")
+
+    def __init__(self, status: str) -> None:
+        self.status = status
+        self._entries: list[JobExecution] = []
+        self._live = 0
+        self._sorted = True
+
+    def __len__(self) -> int:
+        return self._live
+
+    def add(self, execution: JobExecution) -> None:
+        """Index `execution`, whose status is already this one."""
+        execution.detached = None
+        entries = self._entries
+        if entries and execution.seq < entries[-1].seq:
+            self._sorted = False
+        entries.append(execution)
+        self._live += 1
+
+    def discard(self, execution: JobExecution) -> None:
+        """Forget `execution` (call before changing its status, or when detaching it)."""
+        if execution.status == self.status:
+            execution.detached = True
+        self._live -= 1
+        if len(self._entries) > 2 * self._live + 32:
+            self._compact()
+
+    def _is_live(self, execution: JobExecution) -> bool:
+        return execution.status == self.status and not execution.detached
+
+    def _compact(self) -> None:
+        seen: set[int] = set()
+        live = []
+        for execution in sorted(self._entries, key=_seq):
+            if execution.seq not in seen and self._is_live(execution):
+                seen.add(execution.seq)
+                live.append(execution)
+        self._entries = live
+        self._sorted = True
+
+    def _ready(self) -> list[JobExecution]:
+        if not self._sorted:
+            self._entries.sort(key=_seq)
+            self._sorted = True
+        return self._entries
+
+    def newest_first(self, before: Optional[int] = None) -> Iterator[JobExecution]:
+        entries = self._ready()
+        low, high = 0, len(entries)
+        if before is not None:  # first index with seq >= before (bisect without key=, 3.9)
+            while low < high:
+                middle = (low + high) // 2
+                if entries[middle].seq < before:
+                    low = middle + 1
+                else:
+                    high = middle
+            index = low
+        else:
+            index = high
+        previous = -1
+        while index > 0:
+            index -= 1
+            execution = entries[index]
+            if execution.seq != previous and self._is_live(execution):
+                previous = execution.seq
+                yield execution
+
+    def values(self) -> list[JobExecution]:
+        return list(self.newest_first())[::-1]
+
+
+def _seq(execution: JobExecution) -> int:
+    return execution.seq

@@ -99,13 +99,19 @@ def can_transition(current: str, target: str, actor: Actor) -> bool:
     return actor in EXECUTION_TRANSITIONS[current].get(target, ())
 
 
-def check_execution_transition(current: str, target: str, actor: Actor, what: str) -> None:
-    """Raise the error AWS gives when `actor` may not move an execution from `current` to `target`."""
-    if actor is Actor.DEVICE and target not in DEVICE_SETTABLE:
+def check_device_status(target: str, what: str) -> None:
+    """A device may ask only for IN_PROGRESS, SUCCEEDED, FAILED or REJECTED (400 otherwise)."""
+    if target not in DEVICE_SETTABLE:
         raise InvalidRequestException(
             f"Invalid status {target} for {what}: a device may only set "
             f"{', '.join(sorted(DEVICE_SETTABLE))}"
         )
+
+
+def check_execution_transition(current: str, target: str, actor: Actor, what: str) -> None:
+    """Raise the error AWS gives when `actor` may not move an execution from `current` to `target`."""
+    if actor is Actor.DEVICE:
+        check_device_status(target, what)
     if can_transition(current, target, actor):
         return
     if current in TERMINAL:

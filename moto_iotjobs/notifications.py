@@ -1,9 +1,292 @@
-"""MQTT messages the Jobs service publishes, recorded as moto records MQTT publishes."""
+"""The MQTT messages the Jobs service publishes, recorded as moto records MQTT publishes.
+
+Every message is appended to `moto.iotdata.models.iotdata_backends[account][region]
+.published_payloads` as `(topic, payload bytes)`, and handed to any extra sink (the embedded
+MQTT broker of `moto_iotjobs.mqtt`). What is published, from the AWS IoT developer guide
+("Jobs notifications", "Jobs events"):
+
+- `$aws/things/{thing}/jobs/notify` (ListNotification): when the list of the thing's pending
+  executions changes (one is queued, or one leaves it for a terminal status or is deleted);
+  not when an execution only moves from QUEUED to IN_PROGRESS. At most 10 entries,
+  IN_PROGRESS before QUEUED, each by queue time; empty groups are left out.
+- `$aws/things/{thing}/jobs/notify-next` (NextNotification): only when *which* execution is
+  next changes; `{"timestamp"}` alone once nothing is pending. The job document is a JSON
+  object here (a string over HTTP).
+- Jobs with a namespaceId use `.../jobs/notify-namespace-{ns}` and
+  `.../jobs/notify-next-namespace-{ns}`, each namespace with its own list (the topics AWS IoT
+  Greengrass subscribes to).
+- With JOB / JOB_EXECUTION events enabled (UpdateEventConfigurations):
+  `$aws/events/job/{jobId}/{completed|canceled|deleted|cancellation_in_progress|deletion_in_progress}`
+  and `$aws/events/jobExecution/{jobId}/{succeeded|failed|rejected|canceled|timed_out|removed|deleted}`.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Optional
+from uuid import uuid4
+
+from .lifecycle import IN_PROGRESS, JOB_CANCELED, JOB_COMPLETED, PENDING, QUEUED, TERMINAL
+from .records import Job, JobExecution
+
+if TYPE_CHECKING:
+    from .backend import IoTJobsBackend
+
+Sink = Callable[[str, bytes], None]
+
+#: Entries of a ListNotification (15 with scheduling; see device_plane.MAX_PENDING).
+MAX_LISTED = 10
+
+_sinks: list[Sink] = []
+_sinks_lock = threading.Lock()
+
+
+def add_sink(sink: Sink) -> None:
+    """Also deliver every published message to `sink(topic, payload)` (e.g. an MQTT broker)."""
+    with _sinks_lock:
+        _sinks.append(sink)
+
+
+def remove_sink(sink: Sink) -> None:
+    with _sinks_lock:
+        if sink in _sinks:
+            _sinks.remove(sink)
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+
+
+def _summary(execution: JobExecution) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "jobId": execution.job.job_id,
+        "queuedAt": int(execution.queued_at),
+        "lastUpdatedAt": int(execution.last_updated_at),
+        "executionNumber": execution.execution_number,
+        "versionNumber": execution.version_number,
+    }
+    if execution.started_at is not None:
+        out["startedAt"] = int(execution.started_at)
+    return out
+
+
+def _document_object(document: str) -> Any:
+    try:
+        return json.loads(document)
+    except ValueError:
+        return document
+
+
+class Notifier:
+    """A store listener that publishes what AWS would, for one backend."""
+
+    def __init__(self, backend: IoTJobsBackend) -> None:
+        self.backend = backend
+        self._iotdata: Any = None
+        self._cache: dict[Any, bytes] = {}
+
+    # --- delivery ---------------------------------------------------------------------
+
+    def publish(self, topic: str, payload: bytes) -> None:
+        if self._iotdata is None:
+            from moto.iotdata.models import iotdata_backends
+
+            self._iotdata = iotdata_backends[self.backend.account_id][self.backend.region_name]
+        self._iotdata.published_payloads.append((topic, payload))
+        for sink in _sinks:
+            sink(topic, payload)
+
+    def events_enabled(self, kind: str) -> bool:
+        config = self.backend.event_configurations.get(kind)
+        return bool(config and config.get("Enabled"))
+
+    # --- the listener -----------------------------------------------------------------
+
+    def __call__(
+        self,
+        event: str,
+        job: Job,
+        execution: Optional[JobExecution],
+        previous: Optional[str],
+        now: float,
+    ) -> None:
+        if execution is not None:
+            self._execution_event(event, execution, previous, now)
+        elif event == "job-status":
+            self._job_status_event(job, now)
+        elif self.events_enabled("JOB"):
+            if event == "job-canceling":
+                self._job_event(job, "cancellation_in_progress", "CANCELLATION_IN_PROGRESS", now)
+            elif event == "job-deleting":
+                self._job_event(job, "deletion_in_progress", "DELETION_IN_PROGRESS", now)
+            elif event == "job-deleted":
+                self._job_event(job, "deleted", "DELETED", now)
+
+    def _execution_event(self, event: str, execution: JobExecution, previous: Optional[str], now: float) -> None:
+        was_pending = event != "execution-queued" and previous in PENDING
+        is_pending = event != "execution-deleted" and execution.status in PENDING
+        thing = execution.thing_name
+        namespace = execution.job.namespace_id
+        if was_pending != is_pending:
+            self._list_notification(thing, namespace, now)
+        if was_pending or is_pending:
+            self._next_notification(execution, previous if was_pending else None, now)
+        if self.events_enabled("JOB_EXECUTION"):
+            if event == "execution-deleted":
+                self._execution_terminal_event(execution, "deleted", now)
+            elif execution.status in TERMINAL and previous != execution.status:
+                self._execution_terminal_event(execution, execution.status.lower(), now)
+
+    def executions_queued(self, job: Job, executions: list[JobExecution], now: float) -> None:
+        """A rollout batch: a thing whose only execution is the new one gets the same two
+        messages as every other such thing, built once (a fleet of 10^5 stays cheap)."""
+        lone = self.backend.thing_executions.lone
+        shared: Optional[tuple[bytes, bytes]] = None
+        publish = self.publish
+        for execution in executions:
+            thing = execution.thing_name
+            if job.namespace_id is not None or lone(thing) is not execution:
+                self._execution_event("execution-queued", execution, None, now)
+                continue
+            if shared is None:
+                shared = (
+                    _dumps({"timestamp": int(now), "jobs": {QUEUED: [_summary(execution)]}}),
+                    self._next_payload(execution, now),
+                )
+            publish(f"$aws/things/{thing}/jobs/notify", shared[0])
+            publish(f"$aws/things/{thing}/jobs/notify-next", shared[1])
+
+    def _next_payload(self, nxt: JobExecution, now: float) -> bytes:
+        from .documents import document_for_device
+
+        execution = {"jobId": nxt.job.job_id, "status": nxt.status, **_summary(nxt)}
+        execution["jobDocument"] = _document_object(document_for_device(self.backend, nxt.job))
+        return _dumps({"timestamp": int(now), "execution": execution})
+
+    def _pending(self, thing: str, namespace: Optional[str]) -> tuple[list[JobExecution], list[JobExecution]]:
+        in_progress, queued = self.backend.pending_executions(thing)
+        return (
+            [e for e in in_progress if e.job.namespace_id == namespace],
+            [e for e in queued if e.job.namespace_id == namespace],
+        )
+
+    @staticmethod
+    def _topic(thing: str, kind: str, namespace: Optional[str]) -> str:
+        suffix = f"-namespace-{namespace}" if namespace else ""
+        return f"$aws/things/{thing}/jobs/{kind}{suffix}"
+
+    def _list_notification(self, thing: str, namespace: Optional[str], now: float) -> None:
+        in_progress, queued = self._pending(thing, namespace)
+        in_progress = in_progress[:MAX_LISTED]
+        queued = queued[: MAX_LISTED - len(in_progress)]
+        key = ("list", int(now), tuple(_key(e) for e in in_progress), tuple(_key(e) for e in queued))
+        payload = self._cache.get(key)
+        if payload is None:
+            jobs: dict[str, Any] = {}
+            if in_progress:
+                jobs[IN_PROGRESS] = [_summary(e) for e in in_progress]
+            if queued:
+                jobs[QUEUED] = [_summary(e) for e in queued]
+            payload = self._remember(key, _dumps({"timestamp": int(now), "jobs": jobs}))
+        self.publish(self._topic(thing, "notify", namespace), payload)
+
+    def _next_notification(self, execution: JobExecution, was: Optional[str], now: float) -> None:
+        """Publish notify-next if the change of `execution` (pending as `was` before, or not
+        pending when None) changed which execution is next: IN_PROGRESS ones first, then
+        QUEUED, each by queue order."""
+        thing = execution.thing_name
+        namespace = execution.job.namespace_id
+        in_progress, queued = self._pending(thing, namespace)
+        after = in_progress[0] if in_progress else (queued[0] if queued else None)
+        before_in_progress = [e for e in in_progress if e is not execution]
+        before_queued = [e for e in queued if e is not execution]
+        if was == IN_PROGRESS:
+            before_in_progress.append(execution)
+        elif was == QUEUED:
+            before_queued.append(execution)
+        group = before_in_progress or before_queued
+        before = min(group, key=_seq) if group else None
+        if before is after:
+            return
+        payload = _dumps({"timestamp": int(now)}) if after is None else self._next_payload(after, now)
+        self.publish(self._topic(thing, "notify-next", namespace), payload)
+
+    def _remember(self, key: Any, payload: bytes) -> bytes:
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[key] = payload
+        return payload
+
+    # --- fleet events -----------------------------------------------------------------
+
+    def _job_status_event(self, job: Job, now: float) -> None:
+        if not self.events_enabled("JOB"):
+            return
+        if job.status == JOB_COMPLETED:
+            self._job_event(job, "completed", "COMPLETED", now)
+        elif job.status == JOB_CANCELED:
+            self._job_event(job, "canceled", "CANCELED", now)
+
+    def _job_event(self, job: Job, operation: str, status: str, now: float) -> None:
+        payload: dict[str, Any] = {
+            "eventType": "JOB",
+            "eventId": str(uuid4()),
+            "timestamp": int(now),
+            "operation": operation,
+            "jobId": job.job_id,
+            "status": status,
+            "targetSelection": job.target_selection,
+            "targets": list(job.targets),
+        }
+        if job.description is not None:
+            payload["description"] = job.description
+        if job.completed_at is not None and status == "COMPLETED":
+            payload["completedAt"] = int(job.completed_at * 1000)
+        payload["createdAt"] = int(job.created_at * 1000)
+        payload["lastUpdatedAt"] = int(job.last_updated_at * 1000)
+        if status == "COMPLETED":
+            payload["jobProcessDetails"] = {
+                "numberOfCanceledThings": job.count("CANCELED"),
+                "numberOfRejectedThings": job.count("REJECTED"),
+                "numberOfFailedThings": job.count("FAILED"),
+                "numberOfRemovedThings": job.count("REMOVED"),
+                "numberOfSucceededThings": job.count("SUCCEEDED"),
+            }
+        if job.comment is not None and status != "COMPLETED":
+            payload["comment"] = job.comment
+        self.publish(f"$aws/events/job/{job.job_id}/{operation}", _dumps(payload))
+
+    def _execution_terminal_event(self, execution: JobExecution, operation: str, now: float) -> None:
+        from .serialization import thing_arn
+
+        payload: dict[str, Any] = {
+            "eventType": "JOB_EXECUTION",
+            "eventId": str(uuid4()),
+            "timestamp": int(now),
+            "operation": operation,
+            "jobId": execution.job.job_id,
+            "thingArn": thing_arn(execution.job, execution.thing_name),
+            "status": execution.status,
+        }
+        if execution.status_details:
+            payload["statusDetails"] = dict(execution.status_details)
+        self.publish(f"$aws/events/jobExecution/{execution.job.job_id}/{operation}", _dumps(payload))
+
+
+def _seq(execution: JobExecution) -> int:
+    return execution.seq
+
+
+def _key(execution: JobExecution) -> tuple[Any, ...]:
+    return (
+        execution.job.job_id,
+        int(execution.queued_at),
+        int(execution.last_updated_at),
+        execution.execution_number,
+        execution.version_number,
+        None if execution.started_at is None else int(execution.started_at),
+    )
 
 
 def published_notifications(
@@ -12,14 +295,14 @@ def published_notifications(
     region_name: str = "us-east-1",
     account_id: str = "123456789012",
 ) -> list[tuple[str, Any]]:
-    """(topic, decoded payload) of the Jobs messages moto's iot-data backend recorded,
-    optionally only those of one thing or one exact topic."""
+    """(topic, decoded payload) of the Jobs messages recorded in moto's iot-data backend,
+    optionally only one thing's (`$aws/things/{thing}/...`) or one exact topic's."""
     from moto.iotdata.models import iotdata_backends
 
     backend = iotdata_backends[account_id][region_name]
     out = []
-    for published_topic, payload in backend.published_payloads:
-        if not (published_topic.startswith("$aws/things/") or published_topic.startswith("$aws/events/")):
+    for published_topic, payload in list(backend.published_payloads):
+        if not (published_topic.startswith("$aws/things/") or published_topic.startswith("$aws/events/job")):
             continue
         if topic is not None and published_topic != topic:
             continue

@@ -17,6 +17,7 @@ import re
 import sys
 import threading
 import types
+from typing import Any
 
 CONTROL_PLANE_BACKEND = "iotjobs"
 DEVICE_PLANE_BACKEND = "iotjobsdata"
@@ -57,7 +58,21 @@ def register() -> None:
         entries += [(CONTROL_PLANE_BACKEND, re.compile(base)) for base in control_plane_url_bases]
         patterns = backend_index.backend_url_patterns
         patterns[:0] = [e for e in entries if e not in patterns]
+        _register_moto_api_routes()
         _registered = True
+
+
+def _register_moto_api_routes() -> None:
+    """`/moto-api/iotjobs/faults` beside moto's own `/moto-api/...` endpoints."""
+    from moto.moto_api._internal import urls as moto_api_urls
+
+    moto_api_urls.url_paths.setdefault("{0}/moto-api/iotjobs/faults", _faults_endpoint)
+
+
+def _faults_endpoint(request: Any, full_url: str, headers: Any) -> Any:
+    from .faults import faults_endpoint
+
+    return faults_endpoint(request, full_url, headers)
 
 
 def is_registered() -> bool:

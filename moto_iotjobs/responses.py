@@ -29,6 +29,7 @@ from .errors import (
     InvalidRequestException,
     JobsError,
 )
+from .faults import check_fault
 from .parsing import RawRequest, parse_params
 from .service_model import match_route
 from .validation import validate
@@ -96,8 +97,6 @@ def handle(plane: str, handlers: dict[str, Handler], request: Any, full_url: str
         return None
     spec, labels = route
     try:
-        from .faults import check_fault
-
         check_fault(plane, spec.name)
         params = parse_params(spec, labels, raw)
         validate(spec, params)
@@ -179,6 +178,22 @@ CONTROL_HANDLERS: dict[str, Handler] = {
     },
     "CancelJobExecution": _empty("cancel_job_execution"),
     "DeleteJobExecution": _empty("delete_job_execution"),
+    "CreateJobTemplate": lambda b, p, now: {
+        k: v
+        for k, v in serialization.job_template_summary(b.create_job_template(p, now)).items()
+        if k in ("jobTemplateArn", "jobTemplateId")
+    },
+    "DescribeJobTemplate": lambda b, p, now: serialization.job_template(b.describe_job_template(p)),
+    "ListJobTemplates": lambda b, p, now: _page(
+        "jobTemplates", *b.list_job_templates(p), serialization.job_template_summary
+    ),
+    "DeleteJobTemplate": _empty("delete_job_template"),
+    "DescribeManagedJobTemplate": lambda b, p, now: b.describe_managed_job_template(p),
+    "UpdateEventConfigurations": _empty("update_event_configurations"),
+    "DescribeEventConfigurations": lambda b, p, now: b.describe_event_configurations(),
+    "ListManagedJobTemplates": lambda b, p, now: _page(
+        "managedJobTemplates", *b.list_managed_job_templates(p), serialization.managed_template_summary
+    ),
 }
 
 
@@ -260,16 +275,19 @@ class IoTJobsResponse(IoTResponse):
         return iotjobs_backends[self.current_account][self.region]
 
     def _after_registry_change(self, thing_name: Optional[str], deleted: bool = False) -> None:
-        if not thing_name:
-            return
+        if thing_name:
+            self._after_membership_change([thing_name], deleted)
+
+    def _after_membership_change(self, thing_names: list[str], deleted: bool = False) -> None:
         backend = self._jobs_backend()
         now = clock.now()
         with backend.lock:
             backend.advance(now)
-            if deleted:
-                backend.on_thing_deleted(thing_name, now)
-            else:
-                backend.on_membership_changed(thing_name, now)
+            for thing_name in thing_names:
+                if deleted:
+                    backend.on_thing_deleted(thing_name, now)
+                else:
+                    backend.on_membership_changed(thing_name, now)
 
     def _thing_name_param(self) -> Optional[str]:
         name = self._get_param("thingName")
@@ -291,6 +309,18 @@ class IoTJobsResponse(IoTResponse):
     def update_thing_groups_for_thing(self) -> Any:
         result = super().update_thing_groups_for_thing()
         self._after_registry_change(self._thing_name_param())
+        return result
+
+    def delete_thing_group(self) -> Any:
+        name = self._get_param("thingGroupName")
+        members = [
+            thing.thing_name
+            for group in self.iot_backend.thing_groups.values()
+            if group.thing_group_name == name
+            for thing in group.things.values()
+        ]
+        result = super().delete_thing_group()
+        self._after_membership_change(members)
         return result
 
     def delete_thing(self) -> Any:

@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 from .lifecycle import CANCELED, JOB_COMPLETED, PROCESS_DETAILS_COUNTERS
 from .records import Job, JobExecution
+from .templates import JobTemplate
 
 
 def control_time(value: float) -> float:
@@ -201,3 +202,40 @@ def execution_state(execution: JobExecution) -> dict[str, Any]:
     if execution.status_details:
         out["statusDetails"] = dict(execution.status_details)
     return out
+
+
+# --- job templates ------------------------------------------------------------------------
+
+
+def job_template(template: JobTemplate) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "jobTemplateArn": template.arn,
+        "jobTemplateId": template.template_id,
+        "description": template.description,
+        "createdAt": control_time(template.created_at),
+        "presignedUrlConfig": {},
+        "jobExecutionsRolloutConfig": {},
+        "timeoutConfig": {},
+    }
+    if template.document is not None:
+        out["document"] = template.document
+    if template.document_source is not None:
+        out["documentSource"] = template.document_source
+    out.update(template.config)
+    return out
+
+
+def job_template_summary(template: JobTemplate) -> dict[str, Any]:
+    return {
+        "jobTemplateArn": template.arn,
+        "jobTemplateId": template.template_id,
+        "description": template.description,
+        "createdAt": control_time(template.created_at),
+    }
+
+
+_MANAGED_SUMMARY_KEYS = ("templateArn", "templateName", "description", "environments", "templateVersion")
+
+
+def managed_template_summary(template: dict[str, Any]) -> dict[str, Any]:
+    return {key: template[key] for key in _MANAGED_SUMMARY_KEYS if key in template}

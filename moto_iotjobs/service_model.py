@@ -34,6 +34,14 @@ CONTROL_PLANE_OPERATIONS: tuple[str, ...] = (
     "DescribeJobExecution",
     "CancelJobExecution",
     "DeleteJobExecution",
+    "CreateJobTemplate",
+    "DescribeJobTemplate",
+    "ListJobTemplates",
+    "DeleteJobTemplate",
+    "DescribeManagedJobTemplate",
+    "ListManagedJobTemplates",
+    "UpdateEventConfigurations",
+    "DescribeEventConfigurations",
 )
 DEVICE_PLANE_OPERATIONS: tuple[str, ...] = (
     "GetPendingJobExecutions",
@@ -96,11 +104,16 @@ def uri_to_regex(request_uri: str) -> re.Pattern[str]:
     pattern = ""
     pos = 0
     for match in _LABEL.finditer(path):
-        pattern += re.escape(path[pos : match.start()])
+        pattern += _literal(path[pos : match.start()])
         pattern += f"(?P<{match.group(1)}>[^/]*)"
         pos = match.end()
-    pattern += re.escape(path[pos:])
+    pattern += _literal(path[pos:])
     return re.compile(f"^{pattern}$")
+
+
+def _literal(text: str) -> str:
+    """A literal part of a request URI; `$` (as in `/jobs/$next`) also matches `%24`."""
+    return re.escape(text).replace(re.escape("$"), r"(?:\$|%24)")
 
 
 def _members(op: OperationModel) -> tuple[Member, ...]:

@@ -14,7 +14,9 @@ from typing import Any, Callable, Optional
 from .errors import ResourceNotFoundException
 from .indexes import SeqIndex, ThingExecutions
 from .lifecycle import (
+    CANCELED,
     IN_PROGRESS,
+    JOB_CANCELED,
     JOB_COMPLETED,
     JOB_IN_PROGRESS,
     PENDING,
@@ -111,7 +113,7 @@ class JobStore:
             self._index(self.jobs_by_group_name, name, job)
         for group_id in job.target_group_ids.values():
             self._index(self.jobs_by_group_id, group_id, job)
-        self._track_continuous(job)
+        self.track_continuous(job)
 
     def unindex_job(self, job: Job) -> None:
         del self.jobs[job.job_id]
@@ -123,7 +125,7 @@ class JobStore:
             self._unindex(self.jobs_by_group_name, name, job)
         for group_id in job.target_group_ids.values():
             self._unindex(self.jobs_by_group_id, group_id, job)
-        self._untrack_continuous(job)
+        self.untrack_continuous(job)
 
     def add_target_groups(self, job: Job, group_ids: dict[str, str]) -> None:
         for name, group_id in group_ids.items():
@@ -133,14 +135,14 @@ class JobStore:
             job.target_group_ids[name] = group_id
             self._index(self.jobs_by_group_name, name, job)
             self._index(self.jobs_by_group_id, group_id, job)
-        self._track_continuous(job)
+        self.track_continuous(job)
 
-    def _track_continuous(self, job: Job) -> None:
+    def track_continuous(self, job: Job) -> None:
         if job.target_selection == "CONTINUOUS" and job.status == JOB_IN_PROGRESS:
             for name in job.target_group_names:
                 self.continuous_jobs_by_group.setdefault(name, {})[job.job_id] = job
 
-    def _untrack_continuous(self, job: Job) -> None:
+    def untrack_continuous(self, job: Job) -> None:
         for name in job.target_group_names:
             jobs = self.continuous_jobs_by_group.get(name)
             if jobs is not None and jobs.get(job.job_id) is job:
@@ -148,18 +150,19 @@ class JobStore:
                 if not jobs:
                     del self.continuous_jobs_by_group[name]
 
-    def set_job_status(self, job: Job, status: str, now: float) -> None:
+    def set_job_status(self, job: Job, status: str, now: float, announce: bool = True) -> None:
         if job.status == status:
             return
         self._unindex(self.jobs_by_status, job.status, job)
-        self._untrack_continuous(job)
+        self.untrack_continuous(job)
         job.status = status
         job.last_updated_at = now
         if status == JOB_COMPLETED:
             job.completed_at = now
         self._index(self.jobs_by_status, status, job)
-        self._track_continuous(job)
-        self.emit("job-status", job, None, None, now)
+        self.track_continuous(job)
+        if announce:
+            self.emit("job-status", job, None, None, now)
 
     # --- executions ---------------------------------------------------------------------
 
@@ -175,17 +178,15 @@ class JobStore:
             execution.previous = previous
             self._unindex_execution(previous)
         self.thing_executions.put(execution)
-        job.executions.add(execution.seq, execution)
-        job.by_status[QUEUED].add(execution.seq, execution)
+        job.by_status[QUEUED].add(execution)
         self.emit("execution-queued", job, execution, None, now)
         return execution
 
     def queue_executions(self, job: Job, thing_names: Any, now: float) -> int:
         """Bulk form of `queue_execution` for a job's first rollout (one record per thing)."""
-        count = 0
+        created: list[JobExecution] = []
         next_seq = self._seq
         queued = job.by_status[QUEUED]
-        executions = job.executions
         things = self.thing_executions
         get = things.get
         put = things.put
@@ -195,19 +196,21 @@ class JobStore:
             next_seq += 1
             execution = JobExecution(job, thing_name, 1, next_seq, now)
             put(execution)
-            executions.add(next_seq, execution)
-            queued.add(next_seq, execution)
-            count += 1
+            queued.add(execution)
+            created.append(execution)
         self._seq = next_seq
-        if count and self.listeners:
-            for execution in job.executions.oldest_first():
-                self.emit("execution-queued", job, execution, None, now)
-        return count
+        if created:
+            for listener in self.listeners:
+                bulk = getattr(listener, "executions_queued", None)
+                if bulk is not None:
+                    bulk(job, created, now)
+                else:
+                    for execution in created:
+                        listener("execution-queued", job, execution, None, now)
+        return len(created)
 
     def _unindex_execution(self, execution: JobExecution) -> None:
-        job = execution.job
-        job.executions.discard(execution.seq)
-        job.by_status[execution.status].discard(execution.seq)
+        execution.job.by_status[execution.status].discard(execution)
 
     def change_status(
         self,
@@ -223,9 +226,10 @@ class JobStore:
         job = execution.job
         current = self.thing_executions.get(execution.thing_name, job.job_id) is execution
         if current and previous != status:
-            job.by_status[previous].discard(execution.seq)
-            job.by_status[status].add(execution.seq, execution)
+            job.by_status[previous].discard(execution)
         execution.status = status
+        if current and previous != status:
+            job.by_status[status].add(execution)
         execution.version_number += 1
         execution.last_updated_at = now
         if status_details is not None:
@@ -242,12 +246,32 @@ class JobStore:
         if previous != status:
             self.maybe_complete(job, now)
 
-    def after_execution_change(self, execution: JobExecution, previous: str, now: float) -> None:
-        """Hook for time-driven behaviour (retry, abort, timers); see `timers.py`."""
 
     @staticmethod
     def _describe(execution: JobExecution) -> str:
         return f"of job {execution.job.job_id} on thing {execution.thing_name}"
+
+    def cancel(
+        self, job: Job, force: bool, reason_code: Optional[str], comment: Optional[str], now: float
+    ) -> None:
+        """Cancel a job (CancelJob, abort, end of schedule): QUEUED executions always,
+        IN_PROGRESS ones only with force."""
+        job.force_canceled = force or bool(job.force_canceled)
+        if reason_code is not None:
+            job.reason_code = reason_code
+        if comment is not None:
+            job.comment = comment
+        self.emit("job-canceling", job, None, None, now)
+        self.set_job_status(job, JOB_CANCELED, now, announce=False)
+        job.last_updated_at = now
+        actor = Actor.FORCE_CANCEL if force else Actor.CANCEL
+        statuses = (QUEUED, IN_PROGRESS) if force else (QUEUED,)
+        for status in statuses:
+            for execution in job.by_status[status].values():
+                self.change_status(execution, CANCELED, actor, now)
+                execution.force_canceled = force
+        self.stop_rollout(job, now)
+        self.emit("job-status", job, None, None, now)
 
     def remove_execution(self, execution: JobExecution, now: float) -> None:
         """Forget one execution record (DeleteJobExecution)."""
@@ -258,8 +282,7 @@ class JobStore:
             earlier = execution.previous
             self.thing_executions.replace(execution, earlier)
             if earlier is not None:
-                job.executions.add(earlier.seq, earlier)
-                job.by_status[earlier.status].add(earlier.seq, earlier)
+                job.by_status[earlier.status].add(earlier)
         else:
             record = latest
             while record is not None and record.previous is not execution:
@@ -270,16 +293,49 @@ class JobStore:
         self.emit("execution-deleted", job, execution, execution.status, now)
         self.maybe_complete(job, now)
 
-    def pending_rollout(self, job: Job) -> bool:
-        """Whether executions are still to be created (rollout, schedule); see `timers.py`."""
-        return False
-
     def maybe_complete(self, job: Job, now: float) -> None:
-        """A SNAPSHOT job is COMPLETED once every execution is terminal."""
+        """A SNAPSHOT job is COMPLETED once every execution is terminal; a CONTINUOUS one
+        only once its schedule has ended as well."""
         if (
             job.status == JOB_IN_PROGRESS
-            and job.target_selection == "SNAPSHOT"
+            and (job.target_selection == "SNAPSHOT" or job.extra.get("ended"))
             and not any(len(job.by_status[s]) for s in PENDING)
             and not self.pending_rollout(job)
         ):
             self.set_job_status(job, JOB_COMPLETED, now)
+
+    # --- hooks: the defaults here; time-driven behaviour overrides them ---------------------
+
+    def after_execution_change(self, execution: JobExecution, previous: str, now: float) -> None:
+        """Called after every status change (timers, retry, abort: `timers.py`,
+        `failure_policies.py`)."""
+
+    def pending_rollout(self, job: Job) -> bool:
+        """Whether executions are still to come (rollout, retries: `rollout.py`,
+        `failure_policies.py`)."""
+        return False
+
+    def start_rollout(self, job: Job, thing_names: Any, now: float) -> None:
+        """Create a job's executions (paced in `rollout.py`)."""
+        self.queue_executions(job, thing_names, now)
+        self.maybe_complete(job, now)
+
+    def stop_rollout(self, job: Job, now: float) -> None:
+        """Create no more executions for the job (`rollout.py`)."""
+
+    def check_scheduling(self, config: Optional[dict[str, Any]], now: float) -> Any:
+        """Validate schedulingConfig; the parsed schedule (`scheduling.py`)."""
+        return None
+
+    def schedule_job(self, job: Job, schedule: Any, now: float) -> None:
+        """Arm a job's start, end and maintenance windows (`scheduling.py`)."""
+
+    def scheduled_rollouts(self, job: Job, now: float) -> Optional[list[dict[str, str]]]:
+        """Job.scheduledJobRollouts (`scheduling.py`)."""
+        return None
+
+    def set_step_timeout(self, execution: JobExecution, minutes: Optional[int], now: float) -> None:
+        """Arm, replace or (-1) cancel an execution's step timer (`timers.py`)."""
+
+    def advance(self, now: float) -> None:
+        """Apply what has come due by `now` (`timers.py`)."""

@@ -93,13 +93,16 @@ def descendant_groups(registry: IoTBackend, group_name: str) -> list[Any]:
 def resolve_things(registry: IoTBackend, targets: Iterable[Target]) -> dict[str, None]:
     """Thing names reached by the targets, each once, in target then membership order."""
     names: dict[str, None] = {}
+    things = registry.things
     for target in targets:
         if target.kind == THING:
             names[target.name] = None
             continue
         for group in descendant_groups(registry, target.name):
-            for thing in group.things.values():
-                names[thing.thing_name] = None
+            for arn, thing in group.things.items():
+                # moto's DeleteThing leaves the thing in its groups: skip deleted things
+                if arn in things:
+                    names[thing.thing_name] = None
     return names
 
 

@@ -1,21 +1,345 @@
-"""Job templates, custom and AWS-managed."""
+"""Job templates: custom ones (CreateJobTemplate ...) and AWS's managed catalogue.
+
+A job created from a template takes the template's document and configuration, explicit
+CreateJob arguments winning. Managed templates (AWS-Reboot, AWS-Download-File, ...) carry
+`${aws:iot:parameter:KEY}` placeholders that CreateJob fills from `documentParameters`,
+each value checked against the parameter's regex. The catalogue is data:
+`data/managed_job_templates.json` (sources in `data/SOURCES.md`).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import timezone
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
 
-from .errors import InvalidRequestException
+from .errors import ConflictException, InvalidRequestException, ResourceNotFoundException
+from .indexes import SeqIndex
+from .pagination import decode_token, take_page
+from .store import JobStore
 
 if TYPE_CHECKING:
     from .documents import JobSource
-    from .store import JobStore
+
+_CATALOGUE = Path(__file__).with_name("data") / "managed_job_templates.json"
+
+_TEMPLATE_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):iot:(?P<region>[a-z0-9-]+):(?P<account>\d{12})?:"
+    r"jobtemplate/(?P<name>[a-zA-Z0-9_-]+)(?::(?P<version>[0-9.]+))?$"
+)
+
+#: Template members copied onto a job created from it (template key, job attribute).
+TEMPLATE_CONFIG = (
+    ("presignedUrlConfig", "presigned_url_config"),
+    ("jobExecutionsRolloutConfig", "rollout_config"),
+    ("abortConfig", "abort_config"),
+    ("timeoutConfig", "timeout_config"),
+    ("jobExecutionsRetryConfig", "retry_config"),
+    ("destinationPackageVersions", "destination_package_versions"),
+)
+
+
+@dataclass
+class JobTemplate:
+    template_id: str
+    arn: str
+    seq: int
+    description: str
+    created_at: float
+    document: Optional[str] = None
+    document_source: Optional[str] = None
+    config: dict[str, Any] = field(default_factory=dict)  # the optional members, as given
+    tags: Optional[list[dict[str, str]]] = None
+    mirror_of: Any = None  # the moto FakeJobTemplate this one stands for (CloudFormation)
+
+
+@cache
+def managed_catalogue() -> tuple[dict[str, Any], ...]:
+    """AWS's managed templates, ordered by name (read once)."""
+    with _CATALOGUE.open(encoding="utf-8") as f:
+        return tuple(sorted(json.load(f), key=lambda t: t["templateName"]))
+
+
+def managed_template(name: str, version: Optional[str] = None) -> Optional[dict[str, Any]]:
+    for template in managed_catalogue():
+        if template["templateName"] == name and version in (None, template["templateVersion"]):
+            return template
+    return None
+
+
+def _regional(template: dict[str, Any], region_name: str) -> dict[str, Any]:
+    out = dict(template)
+    out["templateArn"] = template["templateArn"].replace("{region}", region_name)
+    return out
+
+
+class JobTemplates(JobStore):
+    """CreateJobTemplate, DescribeJobTemplate, ListJobTemplates, DeleteJobTemplate and the
+    managed-template reads."""
+
+    def _init_templates(self) -> None:
+        self.job_templates: dict[str, JobTemplate] = {}
+        self.job_templates_index: SeqIndex[JobTemplate] = SeqIndex()
+        self._template_seq = 0
+
+    def sync_registry_templates(self) -> None:
+        """Templates in moto's own IoT backend are templates too: CloudFormation's
+        AWS::IoT::JobTemplate creates, replaces and deletes them there. Mirror them."""
+        from .targets import iot_registry
+
+        theirs = iot_registry(self.account_id, self.region_name).jobs_templates
+        for template_id, template in list(self.job_templates.items()):
+            if template.mirror_of is not None and theirs.get(template_id) is not template.mirror_of:
+                del self.job_templates[template_id]
+                self.job_templates_index.discard(template.seq)
+        for template_id, fake in theirs.items():
+            if template_id in self.job_templates:
+                continue
+            config = {
+                key: value
+                for key, value in (
+                    ("presignedUrlConfig", fake.presigned_url_config),
+                    ("jobExecutionsRolloutConfig", fake.job_executions_rollout_config),
+                    ("abortConfig", fake.abort_config),
+                    ("timeoutConfig", fake.timeout_config),
+                    ("jobExecutionsRetryConfig", fake.job_execution_retry_config),
+                )
+                if value
+            }
+            self._template_seq += 1
+            mirror = JobTemplate(
+                template_id=template_id,
+                arn=fake.job_template_arn,
+                seq=self._template_seq,
+                description=fake.description or "",
+                created_at=fake.created_at.replace(tzinfo=timezone.utc).timestamp(),
+                document=fake.document,
+                document_source=fake.document_source or None,
+                config=config,
+                mirror_of=fake,
+            )
+            self.job_templates[template_id] = mirror
+            self.job_templates_index.add(mirror.seq, mirror)
+
+    def create_job_template(self, params: dict[str, Any], now: float) -> JobTemplate:
+        from .documents import check_document, load_document_source
+
+        self.sync_registry_templates()
+        template_id = params["jobTemplateId"]
+        if template_id in self.job_templates:
+            raise ConflictException(
+                f"Job template with id {template_id} already exists", resource_id=template_id
+            )
+        sources = [k for k in ("jobArn", "document", "documentSource") if params.get(k) is not None]
+        if len(sources) != 1:
+            raise InvalidRequestException(
+                "Specify exactly one of jobArn, document and documentSource for a job template"
+            )
+        config = {
+            key: params[key]
+            for key in (
+                "presignedUrlConfig",
+                "jobExecutionsRolloutConfig",
+                "abortConfig",
+                "timeoutConfig",
+                "jobExecutionsRetryConfig",
+                "maintenanceWindows",
+                "destinationPackageVersions",
+            )
+            if params.get(key) is not None
+        }
+        document = params.get("document")
+        document_source = params.get("documentSource")
+        if document is not None:
+            check_document(document)
+        elif document_source is not None:
+            load_document_source(self, document_source)
+        else:
+            job = self._job_by_arn(params["jobArn"])
+            document = job.document
+            document_source = job.document_source
+            for key, attribute in TEMPLATE_CONFIG:
+                value = getattr(job, attribute)
+                if value is not None and key not in config:
+                    config[key] = value
+        self._template_seq += 1
+        template = JobTemplate(
+            template_id=template_id,
+            arn=f"arn:aws:iot:{self.region_name}:{self.account_id}:jobtemplate/{template_id}",
+            seq=self._template_seq,
+            description=params["description"],
+            created_at=now,
+            document=document,
+            document_source=document_source,
+            config=config,
+            tags=params.get("tags"),
+        )
+        self.job_templates[template_id] = template
+        self.job_templates_index.add(template.seq, template)
+        return template
+
+    def _job_by_arn(self, job_arn: str) -> Any:
+        prefix = f"arn:aws:iot:{self.region_name}:{self.account_id}:job/"
+        if not job_arn.startswith(prefix):
+            raise InvalidRequestException(f"{job_arn} is not the ARN of a job in this account and region")
+        return self.get_job(job_arn[len(prefix):])
+
+    def get_job_template(self, template_id: str) -> JobTemplate:
+        self.sync_registry_templates()
+        template = self.job_templates.get(template_id)
+        if template is None:
+            raise ResourceNotFoundException(f"Job template {template_id} does not exist")
+        return template
+
+    def describe_job_template(self, params: dict[str, Any]) -> JobTemplate:
+        return self.get_job_template(params["jobTemplateId"])
+
+    def list_job_templates(self, params: dict[str, Any]) -> tuple[list[JobTemplate], Optional[str]]:
+        self.sync_registry_templates()
+        context = "ListJobTemplates"
+        before = decode_token(params.get("nextToken"), context)
+        return take_page(
+            self.job_templates_index.newest_first(before), params.get("maxResults"), lambda t: t.seq, context
+        )
+
+    def delete_job_template(self, params: dict[str, Any], now: float) -> None:
+        template = self.get_job_template(params["jobTemplateId"])
+        del self.job_templates[template.template_id]
+        self.job_templates_index.discard(template.seq)
+        if template.mirror_of is not None:
+            from .targets import iot_registry
+
+            iot_registry(self.account_id, self.region_name).jobs_templates.pop(template.template_id, None)
+
+    def describe_managed_job_template(self, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["templateName"]
+        version = params.get("templateVersion")
+        template = managed_template(name, version)
+        if template is None:
+            suffix = f" version {version}" if version else ""
+            raise ResourceNotFoundException(f"Managed job template {name}{suffix} does not exist")
+        return _regional(template, self.region_name)
+
+    def list_managed_job_templates(
+        self, params: dict[str, Any]
+    ) -> tuple[list[dict[str, Any]], Optional[str]]:
+        name = params.get("templateName")
+        context = f"ListManagedJobTemplates:{name}"
+        start = decode_token(params.get("nextToken"), context)
+        matching = [
+            (index, t)
+            for index, t in enumerate(managed_catalogue())
+            if name is None or t["templateName"] == name
+        ]
+        if name is not None and not matching:
+            raise ResourceNotFoundException(f"Managed job template {name} does not exist")
+        # Positions count down so that "before position" pages forward through the list.
+        total = len(managed_catalogue())
+        items = [
+            (total - index, _regional(t, self.region_name))
+            for index, t in matching
+            if start is None or total - index < start
+        ]
+        page, token = take_page(items, params.get("maxResults"), lambda item: item[0], context)
+        return [t for _, t in page], token
+
+
+def _parse_template_arn(template_arn: str) -> re.Match[str]:
+    match = _TEMPLATE_ARN.match(template_arn)
+    if match is None:
+        raise InvalidRequestException(f"{template_arn} is not a job template ARN")
+    return match
 
 
 def source_from_template(
-    store: JobStore,
+    store: JobTemplates,
     template_arn: str,
     parameters: Optional[dict[str, str]],
     document: Optional[str],
     document_source: Optional[str],
 ) -> JobSource:
-    raise InvalidRequestException(f"Job template {template_arn} does not exist")
+    """The document and defaults of a job created with `jobTemplateArn`."""
+    from .documents import JobSource, check_document, load_document_source, substitute_parameters
+
+    match = _parse_template_arn(template_arn)
+    if match.group("region") != store.region_name:
+        raise InvalidRequestException(f"Job template {template_arn} is not in region {store.region_name}")
+    if match.group("account") is None:
+        managed = managed_template(match.group("name"), match.group("version"))
+        if managed is None:
+            raise ResourceNotFoundException(f"Managed job template {template_arn} does not exist")
+        if document is not None or document_source is not None:
+            raise InvalidRequestException(
+                "A job created from an AWS managed template takes its document from the template"
+            )
+        values = check_document_parameters(managed, parameters or {})
+        raw = managed["document"]
+        return JobSource(
+            document=substitute_parameters(raw, values),
+            template_arn=template_arn,
+            raw_document=raw,
+            document_parameters=parameters or None,
+        )
+    if match.group("account") != store.account_id:
+        raise InvalidRequestException(f"Job template {template_arn} is not in account {store.account_id}")
+    if parameters is not None:
+        raise InvalidRequestException(
+            "documentParameters can only be used with an AWS managed job template"
+        )
+    template = store.get_job_template(match.group("name"))
+    if document is not None:
+        check_document(document)
+        source = JobSource(document=document, template_arn=template_arn)
+    elif document_source is not None:
+        source = JobSource(
+            document=load_document_source(store, document_source),
+            document_source=document_source,
+            template_arn=template_arn,
+        )
+    elif template.document_source is not None and template.document is None:
+        source = JobSource(
+            document=load_document_source(store, template.document_source),
+            document_source=template.document_source,
+            template_arn=template_arn,
+        )
+    else:
+        source = JobSource(
+            document=template.document or "",
+            document_source=template.document_source,
+            template_arn=template_arn,
+        )
+    source.defaults = {
+        attribute: template.config[key] for key, attribute in TEMPLATE_CONFIG if key in template.config
+    }
+    return source
+
+
+def check_document_parameters(template: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+    """Every required parameter present, no unknown one, each value matching its regex."""
+    declared = {p["key"]: p for p in template["documentParameters"]}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise InvalidRequestException(
+            f"Unknown documentParameters for {template['templateName']}: {', '.join(unknown)}"
+        )
+    values: dict[str, str] = {}
+    for key, parameter in declared.items():
+        value = given.get(key)
+        if value is None:
+            if not parameter.get("optional"):
+                raise InvalidRequestException(
+                    f"documentParameters must include {key} for {template['templateName']}"
+                )
+            values[key] = ""
+            continue
+        if re.fullmatch(parameter["regex"], value, re.DOTALL) is None:
+            raise InvalidRequestException(
+                f"Value '{value}' of documentParameters.{key} does not match the parameter's "
+                f"regular expression {parameter['regex']}"
+            )
+        values[key] = value
+    return values

@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from botocore.config import Config
+
+#: A client that sends whatever it is given: the server alone checks the constraints.
+UNCHECKED = Config(parameter_validation=False)
 
 
 @pytest.fixture
@@ -18,6 +22,16 @@ def jobs_data(iotjobs):
 
 
 @pytest.fixture
+def iot_unchecked(iotjobs):
+    return iotjobs.client("iot", config=UNCHECKED)
+
+
+@pytest.fixture
+def jobs_data_unchecked(iotjobs):
+    return iotjobs.client("iot-jobs-data", config=UNCHECKED)
+
+
+@pytest.fixture
 def fleet(iot):
     """A thing group `fleet` of three things t0..t2; returns the group ARN."""
     for i in range(3):
@@ -26,6 +40,12 @@ def fleet(iot):
     for i in range(3):
         iot.add_thing_to_thing_group(thingGroupName="fleet", thingName=f"t{i}")
     return arn
+
+
+@pytest.fixture
+def thing(iot):
+    """One thing `dev1`; returns its ARN."""
+    return iot.create_thing(thingName="dev1")["thingArn"]
 
 
 DOCUMENT = json.dumps({"operation": "update", "version": "1.2.3"})

@@ -17,7 +17,8 @@ Decisions it encodes:
   has no execution (or a REMOVED one) gets a new QUEUED one, numbered one more than its last;
   the plugin re-evaluates a thing on every group-membership call naming it;
 - GetPendingJobExecutions: IN_PROGRESS first then QUEUED, each oldest first, 10 at most;
-- a device's stale expectedVersion is InvalidStateTransition (409) and changes nothing;
+- a device asking for a status only the service sets is InvalidRequest (before any
+  version check); a device's stale expectedVersion is InvalidStateTransition (409);
   control-plane CancelJobExecution answers VersionConflict;
 - timeouts: entering IN_PROGRESS arms inProgressTimeoutInMinutes; stepTimeoutInMinutes
   arms (or with -1 clears) a step timer; the earlier deadline wins; at the deadline (the
@@ -309,10 +310,10 @@ class Model:
         execution = job.current(thing) if job is not None else None
         if execution is None:
             return Err(NF)
+        if status not in DEVICE_STATUSES:  # a status only the service sets: refused first
+            return Err(IR)
         if expected is not None and expected != execution.version:
             return Err(IST)
-        if status not in DEVICE_STATUSES:
-            return Err(IR)
         if execution.status in TERMINAL:
             return Err(IST)
         self._change(execution, status, details)

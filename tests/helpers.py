@@ -1,0 +1,75 @@
+"""Small helpers shared by the test modules."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+from botocore.exceptions import ClientError
+
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+#: The eight jobProcessDetails counters, by execution status.
+COUNTERS = {
+    "CANCELED": "numberOfCanceledThings",
+    "SUCCEEDED": "numberOfSucceededThings",
+    "FAILED": "numberOfFailedThings",
+    "REJECTED": "numberOfRejectedThings",
+    "QUEUED": "numberOfQueuedThings",
+    "IN_PROGRESS": "numberOfInProgressThings",
+    "REMOVED": "numberOfRemovedThings",
+    "TIMED_OUT": "numberOfTimedOutThings",
+}
+
+
+def thing_arn(name: str, region: str = REGION, account: str = ACCOUNT) -> str:
+    return f"arn:aws:iot:{region}:{account}:thing/{name}"
+
+
+def group_arn(name: str, region: str = REGION, account: str = ACCOUNT) -> str:
+    return f"arn:aws:iot:{region}:{account}:thinggroup/{name}"
+
+
+def make_things(iot: Any, *names: str) -> list[str]:
+    return [iot.create_thing(thingName=name)["thingArn"] for name in names]
+
+
+def make_group(iot: Any, name: str, things: tuple[str, ...] = (), parent: str | None = None) -> str:
+    """A static thing group (optionally a child of `parent`) holding existing `things`."""
+    kwargs: dict[str, Any] = {"thingGroupName": name}
+    if parent is not None:
+        kwargs["parentGroupName"] = parent
+    arn = iot.create_thing_group(**kwargs)["thingGroupArn"]
+    for thing in things:
+        iot.add_thing_to_thing_group(thingGroupName=name, thingName=thing)
+    return str(arn)
+
+
+def expect_error(code: str, http_status: int, call: Callable[..., Any], /, **kwargs: Any) -> str:
+    """Call and assert it fails with `code` and `http_status`; returns the message."""
+    with pytest.raises(ClientError) as info:
+        call(**kwargs)
+    error = info.value.response
+    assert error["Error"]["Code"] == code, error
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == http_status, error
+    return str(error["Error"]["Message"])
+
+
+def counts(iot: Any, job_id: str) -> dict[str, int]:
+    """jobProcessDetails of a job, keyed by execution status."""
+    details = iot.describe_job(jobId=job_id)["job"]["jobProcessDetails"]
+    return {status: details[counter] for status, counter in COUNTERS.items()}
+
+
+def nonzero(iot: Any, job_id: str) -> dict[str, int]:
+    return {status: n for status, n in counts(iot, job_id).items() if n}
+
+
+def execution(iot: Any, job_id: str, thing: str, **kwargs: Any) -> dict[str, Any]:
+    """The control-plane DescribeJobExecution of `job_id` on `thing`."""
+    return dict(iot.describe_job_execution(jobId=job_id, thingName=thing, **kwargs)["execution"])
+
+
+def status_of(iot: Any, job_id: str, thing: str) -> str:
+    return str(execution(iot, job_id, thing)["status"])
