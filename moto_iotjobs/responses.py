@@ -237,10 +237,11 @@ DEVICE_HANDLERS: dict[str, Handler] = {
 }
 
 
-#: Paths of the `iot` host that belong to job operations only: a request there that matches
-#: none of them (a label holding a raw `/`, a wrong method) is answered here, since moto's
-#: own IoT responses would raise NotImplementedError for its unimplemented job operations.
-_JOB_PATHS = re.compile(r"^/(?:jobs|things/.+/jobs)(?:/|$)")
+#: Paths of the `iot` host that belong to job (and job template) operations only: a request
+#: there that matches none of them (a label holding a raw `/`, a wrong method) is answered
+#: here, since moto's own IoT responses raise NotImplementedError for the job operations
+#: moto does not implement (UpdateJob, DescribeManagedJobTemplate, ...).
+_JOB_PATHS = re.compile(r"^/(?:jobs|job-templates|managed-job-templates|things/.+/jobs)(?:/|$)")
 
 
 def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:
