@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Callable, Optional
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 import botocore.session
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -44,18 +44,18 @@ PATTERN_BREAKERS = (
 )
 #: Control characters break every pattern in the jobs models (all exclude category C).
 FALLBACK_BREAKERS = ("\x00", "\x07", "\x1f", "\x7f")
-#: Raw path-label text (already as it goes on the wire), with whether the error can name the label.
+#: Raw path-label text, exactly as it goes on the wire.
 RAW_LABELS = (
-    ("a/b", False),  # another path altogether
-    ("..", True),
-    ("%2e%2e", True),
-    ("%", True),
-    ("%ZZ", True),
-    ("%C3%28", True),  # not UTF-8
-    ("%ED%A0%80", True),  # an encoded lone surrogate
-    ("%00", True),
-    ("%2F", True),
-    ("a%2Fb%2F..%2Fc", True),
+    "a/b",  # another path altogether
+    "..",
+    "%2e%2e",
+    "%",
+    "%ZZ",
+    "%C3%28",  # not UTF-8
+    "%ED%A0%80",  # an encoded lone surrogate
+    "%00",
+    "%2F",
+    "a%2Fb%2F..%2Fc",
 )
 MALFORMED_BODIES = (
     b"{",
@@ -348,6 +348,14 @@ BASELINES: dict[tuple[str, str], dict[str, Any]] = {
     (CONTROL, "DescribeJobExecution"): {"jobId": "snap", "thingName": "t1"},
     (CONTROL, "CancelJobExecution"): {"jobId": "snap", "thingName": "t2"},
     (CONTROL, "DeleteJobExecution"): {"jobId": "done", "thingName": "t3", "executionNumber": 1},
+    (CONTROL, "CreateJobTemplate"): {"jobTemplateId": "fresh-template", "description": "d", "document": "{}"},
+    (CONTROL, "DescribeJobTemplate"): {"jobTemplateId": "tmpl"},
+    (CONTROL, "ListJobTemplates"): {},
+    (CONTROL, "DeleteJobTemplate"): {"jobTemplateId": "tmpl"},
+    (CONTROL, "DescribeManagedJobTemplate"): {"templateName": "AWS-Reboot"},
+    (CONTROL, "ListManagedJobTemplates"): {},
+    (CONTROL, "UpdateEventConfigurations"): {"eventConfigurations": {"JOB": {"Enabled": False}}},
+    (CONTROL, "DescribeEventConfigurations"): {},
     (DEVICE, "GetPendingJobExecutions"): {"thingName": "t1"},
     (DEVICE, "StartNextPendingJobExecution"): {"thingName": "t2"},
     (DEVICE, "DescribeJobExecution"): {"jobId": "snap", "thingName": "t1"},
@@ -372,6 +380,8 @@ def setup_state(iot: Any, jobs_data: Any) -> None:
     iot.create_job(jobId="done", targets=[thing_arn("t3")], document='{"v": 3}')
     iot.create_job(jobId="canc", targets=[thing_arn("t1"), thing_arn("t3")], document='{"v": 4}')
     iot.cancel_job(jobId="canc", reasonCode="TEST", comment="cancelled for the suite")
+    iot.create_job_template(jobTemplateId="tmpl", description="a template", document='{"v": 5}',
+                            timeoutConfig={"inProgressTimeoutInMinutes": 60})
     jobs_data.start_next_pending_job_execution(thingName="t1", statusDetails={"step": "1"})
     jobs_data.update_job_execution(thingName="t3", jobId="done", status="SUCCEEDED")
 
@@ -385,6 +395,22 @@ def _member_shapes(op: OperationModel) -> list[tuple[str, Shape, str, str]]:
         serialization = member.serialization
         out.append((name, member, serialization.get("location", "body"), serialization.get("name", name)))
     return out
+
+
+def _label_is_invalid(shape: Shape, text: str) -> bool:
+    """Whether a raw label breaks the model (so the answer must name it): not UTF-8 once
+    decoded, or a decoded value the pattern or length rejects. Otherwise any modelled
+    answer will do (e.g. ResourceNotFound for a name that has no pattern)."""
+    if "/" in text:
+        return False
+    try:
+        value = unquote(text, errors="strict")
+    except UnicodeDecodeError:
+        return True
+    meta = shape.metadata
+    if not meta.get("min", 0) <= len(value) <= meta.get("max", 10**9):
+        return True
+    return not matches(meta.get("pattern"), value)
 
 
 def cases_for(plane: str, operation: str) -> list[Case]:
@@ -409,9 +435,9 @@ def cases_for(plane: str, operation: str) -> list[Case]:
                 pass
             add(f"{name}: {label}", name, value, named=named)
         if location == "uri":
-            for text, named in RAW_LABELS:
+            for text in RAW_LABELS:
                 add(f"{name}: raw path label {text!r}", name, raw_labels={wire_name: text},
-                    other_route="/" in text, named=named)
+                    other_route="/" in text, named=_label_is_invalid(shape, text))
         if location == "body" and name in required:
             params = copy.deepcopy(baseline)
             params.pop(name, None)

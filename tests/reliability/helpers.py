@@ -161,6 +161,12 @@ def snapshot(iot: Any, jobs_data: Any, thing_names: Iterable[str]) -> str:
         state[f"executions/{job_id}"] = page_all(
             iot.list_job_executions_for_job, "executionSummaries", iter(lambda: 250, None), jobId=job_id
         )
+    templates = page_all(iot.list_job_templates, "jobTemplates", iter(lambda: 250, None))
+    state["templates"] = [
+        iot.describe_job_template(jobTemplateId=t["jobTemplateId"])
+        for t in sorted(templates, key=lambda t: t["jobTemplateId"])
+    ]
+    state["event configurations"] = iot.describe_event_configurations()
     registered = [t["thingName"] for t in iot.list_things()["things"]]
     things = sorted(set(thing_names) | set(registered))
     state["things"] = things

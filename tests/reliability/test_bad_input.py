@@ -242,8 +242,9 @@ def culprit(channel: Any, prepare: Callable[[], None], cases: list[Case], iot: A
 #: Problems found and left to their owners, by a fragment of the problem line: reported, not
 #: failed on. Keep this short; remove an entry once its fix lands.
 KNOWN_ISSUES = {
-    "CreateJob [document: bad document '{\"a\": NaN}']": "documents.check_document parses the job "
-    "document with json.loads, which accepts NaN/Infinity (not JSON); documents.py is being reworked",
+    "[document: bad document '{\"a\": NaN}']": "CreateJob, CreateJobTemplate: documents.check_document "
+    "parses the job document with json.loads, which accepts NaN/Infinity (not JSON); documents.py is "
+    "the lead's",
 }
 
 
@@ -277,8 +278,10 @@ def fake_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_every_operation_has_cases() -> None:
     assert set(CASES) == {(p, n) for p, names in OPERATIONS.items() for n in names}
-    for key, cases in CASES.items():
-        assert len(cases) >= 10, key
+    for (plane, operation), cases in CASES.items():
+        shape = badinput.service_model(plane).operation_model(operation).input_shape
+        if shape is not None and shape.members:  # an operation without input has nothing to break
+            assert len(cases) >= 10, (plane, operation)
 
 
 def test_bad_input_in_process(fake_env: None) -> None:
