@@ -30,7 +30,7 @@ try:  # an independent implementation of Java-style \p{...} classes
 except ImportError:  # pragma: no cover - regex comes with moto[server] (cfn-lint)
     _regex = None
 
-from .helpers import ACCOUNT, REGION, group_arn, thing_arn
+from .helpers import ACCOUNT, group_arn, thing_arn
 
 CONTROL = "iot"
 DEVICE = "iot-jobs-data"

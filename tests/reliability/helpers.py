@@ -103,8 +103,9 @@ def free_port() -> int:
 @contextmanager
 def moto_server() -> Iterator[str]:
     """moto's ThreadedMotoServer on a free loopback port, with the plugin's routes."""
-    import moto_iotjobs  # noqa: F401  (registers the routes the server uses)
     from moto.server import ThreadedMotoServer
+
+    import moto_iotjobs  # noqa: F401  (registers the routes the server uses)
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -173,7 +173,8 @@ class Model:
 
     def next_pending(self, thing: str) -> Optional[Execution]:
         in_progress, queued = self.pending(thing)
-        return (in_progress or queued or [None])[0]
+        candidates = in_progress or queued
+        return candidates[0] if candidates else None
 
     # --- registry -----------------------------------------------------------------------
 
@@ -189,6 +190,10 @@ class Model:
         if thing in self.groups[group]:
             self.groups[group].remove(thing)
         self._reconcile(thing)
+
+    def delete_group(self, group: str) -> None:
+        for thing in self.groups.pop(group):
+            self._reconcile(thing)
 
     def delete_thing(self, thing: str) -> None:
         self.things.discard(thing)
@@ -331,14 +336,16 @@ class Model:
         self.now += seconds
         while True:
             due = [
-                e
+                (deadline, e.seq, e)
                 for job in self.jobs.values()
                 for e in job.currents()
-                if e.status == IN_PROGRESS and e.deadline() is not None and e.deadline() <= self.now
+                if e.status == IN_PROGRESS
+                and (deadline := e.deadline()) is not None
+                and deadline <= self.now
             ]
             if not due:
                 return
-            execution = min(due, key=lambda e: (e.deadline(), e.seq))
+            execution = min(due, key=lambda item: (item[0], item[1]))[2]
             self._change(execution, TIMED_OUT)
 
     # --- views --------------------------------------------------------------------------

@@ -40,7 +40,15 @@ from moto_iotjobs.service_model import CONTROL_PLANE_OPERATIONS, DEVICE_PLANE_OP
 
 from . import badinput
 from .badinput import CONTROL, DEVICE, Case
-from .helpers import FAKE_ENV, REGION, UNVALIDATED, make_clients, moto_server, reset_server, snapshot
+from .helpers import (
+    FAKE_ENV,
+    REGION,
+    UNVALIDATED,
+    make_clients,
+    moto_server,
+    reset_server,
+    snapshot,
+)
 from .summary import record
 
 OPERATIONS = {CONTROL: list(CONTROL_PLANE_OPERATIONS), DEVICE: list(DEVICE_PLANE_OPERATIONS)}

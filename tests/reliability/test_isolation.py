@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Callable, ContextManager, Optional
+from typing import Any, Callable, Optional
 
 import boto3
 import pytest
@@ -24,7 +24,16 @@ from botocore.exceptions import ClientError
 
 from moto_iotjobs import mock_iotjobs
 
-from .helpers import ACCOUNT, FAKE_ENV, REGION, error_code, make_clients, moto_server, page_all, thing_arn
+from .helpers import (
+    ACCOUNT,
+    FAKE_ENV,
+    REGION,
+    error_code,
+    make_clients,
+    moto_server,
+    page_all,
+    thing_arn,
+)
 from .summary import record
 
 ENV_ACCOUNT = "111111111111"
@@ -52,7 +61,7 @@ class Tenant:
     region: str
     iot: Any
     jobs_data: Any
-    scope: Callable[[], ContextManager[Any]]  # entered around every call of this tenant
+    scope: Callable[[], AbstractContextManager[Any]]  # entered around every call of this tenant
     things: int  # how many things its shared job targets (differs per tenant)
 
 

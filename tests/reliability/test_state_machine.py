@@ -4,7 +4,8 @@ A hypothesis `RuleBasedStateMachine` drives boto3 clients inside the mock: creat
 thing groups, SNAPSHOT and CONTINUOUS, with and without an in-progress timeout), update the
 timeout, cancel with and without force, delete with and without force, cancel and delete
 executions, start-next, device updates with no, right and stale expectedVersion (and statuses a
-device may not set), thing-group membership changes (add, remove, delete and recreate a thing)
+device may not set), thing-group membership changes (add, remove, delete and recreate a thing
+or a group)
 and the clock moving (time-machine). Every answer is compared with `refmodel.Model`, and after
 every step the whole state is read back through the API and checked:
 
@@ -43,7 +44,16 @@ from hypothesis.stateful import (
 from moto_iotjobs import mock_iotjobs
 
 from . import refmodel as ref
-from .helpers import FAKE_ENV, env_int, group_arn, make_clients, outcome, page_all, random_sizes, thing_arn
+from .helpers import (
+    FAKE_ENV,
+    env_int,
+    group_arn,
+    make_clients,
+    outcome,
+    page_all,
+    random_sizes,
+    thing_arn,
+)
 from .summary import record
 
 THINGS = ("t0", "t1", "t2", "t3")
@@ -258,7 +268,7 @@ class JobsMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), group=st.sampled_from(GROUPS))
     def add_to_group(self, data: st.DataObject, group: str) -> None:
-        if not self.model.things:
+        if not self.model.things or group not in self.model.groups:
             return
         thing = data.draw(st.sampled_from(sorted(self.model.things)), label="thing")
         self.iot.add_thing_to_thing_group(thingGroupName=group, thingName=thing)
@@ -267,7 +277,7 @@ class JobsMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), group=st.sampled_from(GROUPS))
     def remove_from_group(self, data: st.DataObject, group: str) -> None:
-        if not self.model.things:
+        if not self.model.things or group not in self.model.groups:
             return
         thing = data.draw(st.sampled_from(sorted(self.model.things)), label="thing")
         self.iot.remove_thing_from_thing_group(thingGroupName=group, thingName=thing)
@@ -282,6 +292,16 @@ class JobsMachine(RuleBasedStateMachine):
         else:
             self.iot.create_thing(thingName=thing)
             self.model.create_thing(thing)
+        self.steps += 1
+
+    @rule(group=st.sampled_from(GROUPS))
+    def delete_or_recreate_group(self, group: str) -> None:
+        if group in self.model.groups:
+            self.iot.delete_thing_group(thingGroupName=group)
+            self.model.delete_group(group)
+        else:
+            self.iot.create_thing_group(thingGroupName=group)
+            self.model.groups[group] = []
         self.steps += 1
 
     # --- time ---------------------------------------------------------------------------
