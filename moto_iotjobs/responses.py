@@ -9,10 +9,9 @@ with the registry changes that matter to continuous jobs observed.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-import os
-import re
 from typing import Any, Callable, Optional
 from uuid import uuid4
 
@@ -30,6 +29,7 @@ from .errors import (
     JobsError,
 )
 from .faults import check_fault
+from .identity import request_account, request_region
 from .parsing import RawRequest, parse_params
 from .service_model import match_route
 from .validation import validate
@@ -37,40 +37,6 @@ from .validation import validate
 log = logging.getLogger(__name__)
 
 Handler = Callable[[IoTJobsBackend, dict[str, Any], float], Any]
-
-_REGION_IN_HOST = re.compile(r"\.(?P<region>[^.]+)\.amazonaws\.com")
-_REGION_IN_AGENT = re.compile(r"region/(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)")
-_ACCESS_KEY = re.compile(r"Credential=(?P<key>[A-Z0-9]{16,128})/")
-_SCOPE_REGION = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/")
-DEFAULT_REGION = "us-east-1"
-
-
-def request_account(headers: Any) -> str:
-    """The account as moto resolves it: env, header, access key (incl. STS keys), default."""
-    account = os.environ.get("MOTO_ACCOUNT_ID")
-    if account:
-        return account
-    account = headers.get("x-moto-account-id")
-    if account:
-        return str(account)
-    from moto.iam.models import get_account_id_from
-
-    match = _ACCESS_KEY.search(headers.get("Authorization") or "")
-    return get_account_id_from(match.group("key") if match else "AKIAEXAMPLE")
-
-
-def request_region(host: str, headers: Any) -> str:
-    match = _REGION_IN_HOST.search("." + host)
-    if match and match.group("region") != "iot":
-        return match.group("region")
-    agent = _REGION_IN_AGENT.search(headers.get("User-Agent") or "")
-    if agent:
-        return agent.group("region")
-    scope = _SCOPE_REGION.search(headers.get("Authorization") or "")
-    if scope:
-        return scope.group("region")
-    return DEFAULT_REGION
-
 
 def backend_for(raw: RawRequest) -> IoTJobsBackend:
     account = request_account(raw.headers)
@@ -81,10 +47,17 @@ def backend_for(raw: RawRequest) -> IoTJobsBackend:
         raise InvalidRequestException(f"Unknown region {region}") from None
 
 
+_request_ids = itertools.count(1)
+_REQUEST_ID_PREFIX = str(uuid4())[:24]  # a UUID-shaped id: random prefix, counter suffix
+
+
 def _json_response(body: Any) -> TYPE_RESPONSE:
     return (
         200,
-        {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid4())},
+        {
+            "Content-Type": "application/json",
+            "x-amzn-RequestId": f"{_REQUEST_ID_PREFIX}{next(_request_ids):012x}",
+        },
         json.dumps(body, separators=(",", ":")),
     )
 

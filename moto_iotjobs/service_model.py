@@ -161,19 +161,24 @@ def operations(plane: str) -> dict[str, OperationSpec]:
     return specs
 
 
+def _first_segment(path: str) -> str:
+    return path[1:].split("/", 1)[0]
+
+
 @cache
-def routes(plane: str) -> dict[str, list[OperationSpec]]:
-    """Operations by HTTP method, most specific URI first (literal segments before labels)."""
-    table: dict[str, list[OperationSpec]] = {}
+def routes(plane: str) -> dict[tuple[str, str], list[OperationSpec]]:
+    """Operations by HTTP method and first path segment (`jobs`, `things`, ...), most
+    specific URI first, so a request tries only a handful of patterns."""
+    table: dict[tuple[str, str], list[OperationSpec]] = {}
     for spec in operations(plane).values():
-        table.setdefault(spec.method, []).append(spec)
+        table.setdefault((spec.method, _first_segment(spec.request_uri)), []).append(spec)
     for specs in table.values():
         specs.sort(key=lambda s: (-s.request_uri.count("/"), s.request_uri.count("{")))
     return table
 
 
 def match_route(plane: str, method: str, raw_path: str) -> tuple[OperationSpec, dict[str, str]] | None:
-    for spec in routes(plane).get(method, ()):
+    for spec in routes(plane).get((method, _first_segment(raw_path)), ()):
         match = spec.path_regex.match(raw_path)
         if match is not None:
             return spec, match.groupdict()

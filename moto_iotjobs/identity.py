@@ -1,0 +1,84 @@
+"""Which account and region a request is for, resolved as moto resolves them.
+
+Account: MOTO_ACCOUNT_ID, then the `x-moto-account-id` header, then the access key (keys
+IAM or STS AssumeRole created map to their account), then 123456789012. Region: the host
+(`iot.<region>.amazonaws.com`), then a `region/...` user agent, then the SigV4 scope (moto's
+server rebuilds no host). moto's lookup of an access key walks every account and partition,
+so its answer is cached: keys are random and never reused, and a cached account is checked
+again against IAM on every hit, so a moto reset is honoured.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Optional
+
+DEFAULT_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+_REGION_IN_HOST = re.compile(r"\.(?P<region>[^.]+)\.amazonaws\.com")
+_REGION_IN_AGENT = re.compile(r"region/(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)")
+_ACCESS_KEY = re.compile(r"Credential=(?P<key>[A-Z0-9]{16,128})/")
+_SCOPE_REGION = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/")
+
+#: access key -> (account, partition where IAM knows the key) or (default account, None)
+_accounts_by_key: dict[str, tuple[str, Optional[str]]] = {}
+
+
+def _lookup(access_key: str) -> tuple[str, Optional[str]]:
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import PARTITION_NAMES
+
+    for account_id, account in list(iam_backends.items()):
+        for partition in PARTITION_NAMES:
+            # .keys(): AccountSpecificBackend.__contains__ would answer for absent partitions
+            if partition in account.keys() and access_key in account[partition].access_keys:  # noqa: SIM118
+                return account_id, partition
+    return DEFAULT_ACCOUNT, None
+
+
+def _still_known(account_id: str, partition: str, access_key: str) -> bool:
+    from moto.iam.models import iam_backends
+
+    account = iam_backends.get(account_id)
+    return bool(
+        account and partition in account.keys() and access_key in account[partition].access_keys  # noqa: SIM118
+    )
+
+
+def account_for_key(access_key: str) -> str:
+    cached = _accounts_by_key.get(access_key)
+    if cached is not None:
+        account_id, partition = cached
+        if partition is None or _still_known(account_id, partition, access_key):
+            return account_id
+    cached = _lookup(access_key)
+    if len(_accounts_by_key) > 10000:
+        _accounts_by_key.clear()
+    _accounts_by_key[access_key] = cached
+    return cached[0]
+
+
+def request_account(headers: Any) -> str:
+    account = os.environ.get("MOTO_ACCOUNT_ID")
+    if account:
+        return account
+    account = headers.get("x-moto-account-id")
+    if account:
+        return str(account)
+    match = _ACCESS_KEY.search(headers.get("Authorization") or "")
+    return account_for_key(match.group("key") if match else "AKIAEXAMPLE")
+
+
+def request_region(host: str, headers: Any) -> str:
+    match = _REGION_IN_HOST.search("." + host)
+    if match:
+        return match.group("region")
+    agent = _REGION_IN_AGENT.search(headers.get("User-Agent") or "")
+    if agent:
+        return agent.group("region")
+    scope = _SCOPE_REGION.search(headers.get("Authorization") or "")
+    if scope:
+        return scope.group("region")
+    return DEFAULT_REGION

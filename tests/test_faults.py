@@ -1,0 +1,92 @@
+"""Fault injection in-process: counts, probabilities with a seed, planes, and no state change."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.config import Config
+
+from moto_iotjobs import clear_faults, inject_fault
+from moto_iotjobs.faults import list_faults
+
+from .conftest import DOCUMENT
+
+ONCE = Config(retries={"mode": "standard", "total_max_attempts": 1})
+
+
+def test_next_n_calls_fail_then_succeed(iotjobs):
+    iot = iotjobs.client("iot", config=ONCE)
+    inject_fault("ListJobs", "ThrottlingException", count=2)
+    for _ in range(2):
+        with pytest.raises(iot.exceptions.ThrottlingException) as error:
+            iot.list_jobs()
+        assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert iot.list_jobs()["jobs"] == []
+    assert list_faults() == []
+
+
+def test_boto3_standard_retries_ride_through_throttling(iotjobs):
+    device = iotjobs.client("iot-jobs-data", config=Config(retries={"mode": "standard", "total_max_attempts": 4}))
+    inject_fault("GetPendingJobExecutions", "ThrottlingException", count=3)
+    answer = device.get_pending_job_executions(thingName="t0")
+    assert answer["ResponseMetadata"]["RetryAttempts"] == 3
+
+
+def test_device_plane_throttling_is_429(iotjobs):
+    device = iotjobs.client("iot-jobs-data", config=ONCE)
+    inject_fault("*", "ThrottlingException", plane="iot-jobs-data")
+    with pytest.raises(device.exceptions.ThrottlingException) as error:
+        device.get_pending_job_executions(thingName="t0")
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert iotjobs.client("iot", config=ONCE).list_jobs()["jobs"] == []  # other plane untouched
+
+
+def test_failed_call_changes_nothing(iotjobs, fleet):
+    iot = iotjobs.client("iot", config=ONCE)
+    inject_fault("CreateJob", "InternalFailureException")
+    with pytest.raises(iot.exceptions.InternalFailureException) as error:
+        iot.create_job(jobId="j", targets=[fleet], document=DOCUMENT)
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert iot.list_jobs()["jobs"] == []
+    assert iotjobs.notifications() == []
+
+
+def test_probability_with_seed_is_reproducible(iotjobs):
+    iot = iotjobs.client("iot", config=ONCE)
+
+    def outcomes():
+        clear_faults()
+        inject_fault("ListJobs", "ServiceUnavailableException", probability=0.5, seed=42)
+        seen = []
+        for _ in range(20):
+            try:
+                iot.list_jobs()
+                seen.append("ok")
+            except iot.exceptions.ServiceUnavailableException:
+                seen.append("503")
+        return seen
+
+    first, second = outcomes(), outcomes()
+    assert first == second
+    assert 3 < first.count("503") < 17
+
+
+def test_other_operations_unaffected(iotjobs, fleet):
+    iot = iotjobs.client("iot", config=ONCE)
+    inject_fault("DeleteJob", "ThrottlingException")
+    iot.create_job(jobId="j", targets=[fleet], document=DOCUMENT)
+    assert iot.describe_job(jobId="j")["job"]["jobId"] == "j"
+    assert len(list_faults()) == 1
+
+
+def test_unknown_error_rejected():
+    with pytest.raises(ValueError, match="unknown error"):
+        inject_fault("ListJobs", "NoSuchException")
+
+
+def test_rules_do_not_outlive_the_mock(iotjobs):
+    inject_fault("ListJobs", count=5)
+    assert list_faults()
+
+
+def test_a_new_mock_starts_without_rules(iotjobs):
+    assert list_faults() == []
