@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 from typing import Any, Callable, Optional
 from uuid import uuid4
 
