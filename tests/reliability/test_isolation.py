@@ -6,8 +6,8 @@ with MOTO_ACCOUNT_ID, and an account reached with sts.assume_role credentials. E
 see exactly its own jobs, executions, counts and versions, and none of the others' ARNs.
 Targets in another account or region are refused.
 
-Notifications: moto_iotjobs does not publish MQTT notifications yet. The last test checks their
-isolation per account as soon as the plugin publishes any, and is skipped until then.
+Notifications: the last test checks that each account's recorded MQTT notifications mention
+only its own things and ARNs (it skips itself should the plugin publish none).
 """
 
 from __future__ import annotations
