@@ -335,19 +335,22 @@ class ControlPlane(JobStore):
         thing_arn = self.arn(f"thing/{thing_name}")
         groups = groups_containing(registry, thing_arn) if thing_arn in registry.things else set()
         reached: dict[str, Job] = {}
-        for group in groups:
+        for group in sorted(groups):
             reached.update(self.continuous_jobs_by_group.get(group, {}))
-        for job in reached.values():
+        # Queue in job creation order, not in the (hash-seeded) order of a set of groups.
+        for job in sorted(reached.values(), key=lambda j: j.seq):
             existing = self.thing_executions.get(thing_name, job.job_id)
             if existing is None or existing.status == REMOVED:
                 self.queue_execution(job, thing_name, now)
         for execution in self.thing_executions.of_thing(thing_name):
             job = execution.job
+            # Removed only when the thing no longer belongs to any target of the job; a job
+            # that is CANCELED (so no longer queues new things) still reaches its members.
             if (
                 job.target_selection == "CONTINUOUS"
                 and execution.status in PENDING
-                and groups.isdisjoint(job.target_group_names)
                 and thing_arn not in job.targets
+                and groups.isdisjoint(job.target_group_names)
             ):
                 self.change_status(execution, REMOVED, Actor.REGISTRY, now)
 

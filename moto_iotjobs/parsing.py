@@ -9,12 +9,16 @@ encoded `/` stays inside its label and `%24next` and `$next` both mean `$next`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import InvalidRequestException
 from .service_model import Member, OperationSpec
 from .validation import format_value, validation_error
+
+_INTEGER_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 
 
 class RawRequest:
@@ -53,23 +57,22 @@ def _convert_scalar(member: Member, text: str, errors: list) -> Any:
     """Turn a path or query-string value into the member's type."""
     kind = member.shape.type_name
     if kind in ("integer", "long"):
-        try:
+        # Python's int() also takes " 7", "1_0" and non-ASCII digits; AWS does not.
+        if _INTEGER_TEXT.fullmatch(text):
             return int(text)
-        except ValueError:
-            errors.append(
-                f"Value '{text}' at '{member.name}' failed to satisfy constraint: "
-                f"Member must be of type integer"
-            )
-            return None
+        errors.append(
+            f"Value '{text}' at '{member.name}' failed to satisfy constraint: "
+            f"Member must be of type integer"
+        )
+        return None
     if kind in ("double", "float"):
-        try:
+        if _DECIMAL_TEXT.fullmatch(text):
             return float(text)
-        except ValueError:
-            errors.append(
-                f"Value '{text}' at '{member.name}' failed to satisfy constraint: "
-                f"Member must be of type double"
-            )
-            return None
+        errors.append(
+            f"Value '{text}' at '{member.name}' failed to satisfy constraint: "
+            f"Member must be of type double"
+        )
+        return None
     if kind == "boolean":
         lowered = text.lower()
         if lowered in ("true", "false"):
@@ -81,13 +84,19 @@ def _convert_scalar(member: Member, text: str, errors: list) -> Any:
     return text
 
 
-def _decode_label(raw: str) -> str:
+def _decode_label(raw: str, name: str) -> str:
     try:
         return unquote(raw, errors="strict")
     except UnicodeDecodeError:
-        raise InvalidRequestException(
-            f"Path segment '{raw}' is not valid percent-encoded UTF-8"
+        raise validation_error(
+            [f"Value '{raw}' at '{name}' failed to satisfy constraint: "
+             "Member must be valid percent-encoded UTF-8"]
         ) from None
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN, Infinity and -Infinity are not JSON (Python's json module accepts them)."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -95,8 +104,8 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        body = json.loads(raw, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise InvalidRequestException(
             "Could not parse the request body: it is not valid JSON"
         ) from None
@@ -118,7 +127,7 @@ def parse_params(spec: OperationSpec, labels: dict[str, str], raw: RawRequest) -
         if location == "uri":
             text = labels.get(member.wire_name)
             if text is not None:
-                params[member.name] = _convert_scalar(member, _decode_label(text), errors)
+                params[member.name] = _convert_scalar(member, _decode_label(text, member.name), errors)
         elif location == "querystring":
             if query is None:
                 query = parse_qs(raw.query, keep_blank_values=True) if raw.query else {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import re
 from typing import Any, Callable, Optional
 from uuid import uuid4
 
@@ -210,11 +211,23 @@ DEVICE_HANDLERS: dict[str, Handler] = {
 }
 
 
+#: Paths of the `iot` host that belong to job (and job template) operations only: a request
+#: there that matches none of them (a label holding a raw `/`, a wrong method) is answered
+#: here, since moto's own IoT responses raise NotImplementedError for the job operations
+#: moto does not implement (UpdateJob, DescribeManagedJobTemplate, ...).
+_JOB_PATHS = re.compile(r"^/(?:jobs|job-templates|managed-job-templates|things/.+/jobs)(?:/|$)")
+
+
 def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:
     """Route for the whole `iot` host: job operations here, the rest to moto."""
     response = handle(CONTROL_PLANE, CONTROL_HANDLERS, request, full_url)
     if response is not None:
         return response
+    raw = RawRequest(request, full_url)
+    if _JOB_PATHS.match(raw.raw_path):
+        return InvalidRequestException(
+            f"No iot operation matches {raw.method} {raw.raw_path}"
+        ).to_response(CONTROL_PLANE)
     return IoTJobsResponse.dispatch(request, full_url, headers)  # type: ignore[no-any-return,unused-ignore]
 
 
@@ -286,6 +299,14 @@ class IoTJobsResponse(IoTResponse):
         return result
 
     def delete_thing(self) -> Any:
+        thing_name = self._thing_name_param()
+        thing = self.iot_backend.describe_thing(thing_name) if thing_name else None
         result = super().delete_thing()
-        self._after_registry_change(self._thing_name_param(), deleted=True)
+        if thing is not None:
+            # moto leaves a deleted thing in its thing groups; AWS does not. Left there, a
+            # job targeting the group would queue an execution for a thing that no longer
+            # exists, and a thing recreated under that name would be a member at once.
+            for group in self.iot_backend.thing_groups.values():
+                group.things.pop(thing.arn, None)
+        self._after_registry_change(thing_name, deleted=True)
         return result

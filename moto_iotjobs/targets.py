@@ -47,13 +47,13 @@ def parse_targets(arns: Iterable[str], account_id: str, region_name: str) -> lis
         match = _TARGET_ARN.match(arn)
         if match is None:
             raise InvalidRequestException(
-                f"Invalid target {arn}: a target must be a thing ARN "
+                f"Invalid target {arn} in targets: a target must be a thing ARN "
                 f"(arn:aws:iot:<region>:<account>:thing/<name>) or a thing group ARN "
                 f"(arn:aws:iot:<region>:<account>:thinggroup/<name>)"
             )
         if match.group("account") != account_id or match.group("region") != region_name:
             raise InvalidRequestException(
-                f"Invalid target {arn}: targets must be in account {account_id} "
+                f"Invalid target {arn} in targets: targets must be in account {account_id} "
                 f"and region {region_name}"
             )
         targets.append(Target(arn, match.group("kind"), match.group("name")))

@@ -38,6 +38,12 @@ control_plane_url_paths = {"{0}/.*$": control_plane_dispatch}
 device_plane_url_paths = {"{0}/.*$": device_plane_dispatch}
 
 
+def _flask_path(path: str) -> str:
+    if path.rstrip("$") == "/.*":
+        return '/<regex("(?s:.*)"):route>'
+    return convert_regex_to_flask_path(path)
+
+
 class Routes:
     """What moto's router reads from a backend: `urls` and `flask_paths`, computed once.
 
@@ -49,9 +55,11 @@ class Routes:
         self.urls = {
             path.format(base): handler for base in url_bases for path, handler in url_paths.items()
         }
+        # moto's server turns `/.*` into `<path:route>`, which werkzeug matches without
+        # DOTALL: a path label holding an encoded newline (%0A) got Flask's bare 404 instead
+        # of our InvalidRequestException. `(?s:.*)` also spans newlines.
         self.flask_paths = {
-            convert_regex_to_flask_path(path.format("")): handler
-            for path, handler in url_paths.items()
+            _flask_path(path.format("")): handler for path, handler in url_paths.items()
         }
 
 

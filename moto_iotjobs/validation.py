@@ -178,9 +178,15 @@ def _number_check(kind: str, meta: dict, documented: DocumentedLimit) -> Check:
     high = meta.get("max", documented.max_value)
     also_allowed = documented.also_allowed
     integral = kind in ("integer", "long")
+    # The Java types behind the model: a JSON number outside them is not an integer/long.
+    bits = 31 if kind == "integer" else 63
 
     def check_number(value: Any, path: str, errors: list) -> None:
-        if not _is_number(value) or (integral and isinstance(value, float)):
+        if (
+            not _is_number(value)
+            or (integral and (isinstance(value, float) or not -(2**bits) <= value < 2**bits))
+            or (not integral and value != value)  # NaN
+        ):
             _fail(errors, value, path, f"Member must be of type {'integer' if integral else 'double'}")
             return
         if value in also_allowed:
