@@ -353,3 +353,17 @@ def test_iotjobs_mqtt_fixture_with_mosquitto(iotjobs: Any, iotjobs_mqtt: MqttJob
     device = make_jobs_device(iotjobs_mqtt, "dev1")
     iot.create_job(jobId="j1", targets=[arn], document="{}")
     assert device.next_message("notify-next")["execution"]["jobId"] == "j1"
+
+
+@pytest.mark.parametrize("missing", ["paho", "amqtt"])
+def test_iotjobs_mqtt_fixture_skips_without_the_extra(
+    iotjobs: Any, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, missing: str
+) -> None:
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == missing else real_find_spec(name, *a)
+    )
+    with pytest.raises(pytest.skip.Exception, match=rf"needs the \[mqtt\] extra.*{missing} not installed"):
+        request.getfixturevalue("iotjobs_mqtt")
