@@ -51,6 +51,7 @@ class MqttJobsService:
     ) -> None:
         self.host = host
         self.port = port
+        self._requested = (host, port)  # a restart binds as asked again (port 0: any free port)
         self.kind = kind
         self.api = JobsMqttApi(region_name=region_name, account_id=account_id)
         self.region_name = self.api.region_name
@@ -73,7 +74,7 @@ class MqttJobsService:
         with self._lock:
             if self._bridge is not None:
                 return self
-            broker = start_broker(self.host, self.port, kind=self.kind)
+            broker = start_broker(*self._requested, kind=self.kind)
             try:
                 bridge = JobsTopicBridge(
                     broker.host,

@@ -308,6 +308,10 @@ def test_service_lifecycle_is_idempotent_and_cleans_up(iotjobs: Any, broker_kind
     iot = iotjobs.client("iot")
     arn = iot.create_thing(thingName="dev1")["thingArn"]
     iot.create_job(jobId="j1", targets=[arn], document="{}")
+    # a stopped service starts again
+    with service:
+        assert service.running and service.port > 0
+    assert not service.running
 
 
 def test_jobs_broker_needs_an_active_mock() -> None:
