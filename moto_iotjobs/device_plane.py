@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .errors import InvalidStateTransitionException
+from .errors import VersionMismatchException
 from .lifecycle import IN_PROGRESS, JOB_SCHEDULED, QUEUED, Actor, check_device_status
 from .records import JobExecution
 from .store import JobStore
@@ -75,7 +75,7 @@ class DevicePlane(JobStore):
         check_device_status(params["status"], self._describe(execution))
         expected = params.get("expectedVersion")
         if expected is not None and expected != execution.version_number:
-            raise InvalidStateTransitionException(
+            raise VersionMismatchException(
                 f"Version mismatch: the expected version {expected} does not match the current "
                 f"version {execution.version_number} of the job execution of job "
                 f"{execution.job.job_id} on thing {execution.thing_name}"

@@ -73,6 +73,14 @@ class InvalidStateTransitionException(JobsError):
     status = 409
 
 
+class VersionMismatchException(InvalidStateTransitionException):
+    """An expectedVersion that does not match, in iot-jobs-data UpdateJobExecution.
+
+    HTTP answers it as InvalidStateTransitionException (409; the device plane models no
+    version error); the MQTT Jobs API tells it apart as `VersionMismatch`.
+    """
+
+
 class VersionConflictException(JobsError):
     code = "VersionConflictException"
     status = 409

@@ -39,20 +39,24 @@ Sink = Callable[[str, bytes], None]
 #: Entries of a ListNotification (15 with scheduling; see device_plane.MAX_PENDING).
 MAX_LISTED = 10
 
-_sinks: list[Sink] = []
+#: (sink, account_id or None, region_name or None); replaced whole, so publishers iterate a
+#: snapshot without taking the lock.
+_sinks: tuple[tuple[Sink, Optional[str], Optional[str]], ...] = ()
 _sinks_lock = threading.Lock()
 
 
-def add_sink(sink: Sink) -> None:
-    """Also deliver every published message to `sink(topic, payload)` (e.g. an MQTT broker)."""
+def add_sink(sink: Sink, account_id: Optional[str] = None, region_name: Optional[str] = None) -> None:
+    """Also deliver every published message to `sink(topic, payload)` (e.g. an MQTT broker);
+    only one account's and/or region's messages when those are given."""
+    global _sinks
     with _sinks_lock:
-        _sinks.append(sink)
+        _sinks = (*_sinks, (sink, account_id, region_name))
 
 
 def remove_sink(sink: Sink) -> None:
+    global _sinks
     with _sinks_lock:
-        if sink in _sinks:
-            _sinks.remove(sink)
+        _sinks = tuple(entry for entry in _sinks if entry[0] != sink)
 
 
 def _dumps(value: Any) -> bytes:
@@ -83,7 +87,11 @@ class Notifier:
 
             self._iotdata = iotdata_backends[self.backend.account_id][self.backend.region_name]
         self._iotdata.published_payloads.append((topic, payload))
-        for sink in _sinks:
+        for sink, account_id, region_name in _sinks:
+            if account_id not in (None, self.backend.account_id):
+                continue
+            if region_name not in (None, self.backend.region_name):
+                continue
             sink(topic, payload)
 
     def events_enabled(self, kind: str) -> bool:

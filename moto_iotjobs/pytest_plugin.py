@@ -1,9 +1,12 @@
-"""The `iotjobs` pytest fixture, registered through the `pytest11` entry point.
+"""The `iotjobs` and `iotjobs_mqtt` pytest fixtures, registered through the `pytest11` entry point.
 
     def test_rollout(iotjobs):
         iot = iotjobs.client("iot")
         ...
         assert iotjobs.backend().jobs["job-1"].status == "COMPLETED"
+
+    def test_device(iotjobs, iotjobs_mqtt):   # the Jobs MQTT API on a local broker
+        run_device("dev1", iotjobs_mqtt.host, iotjobs_mqtt.port)
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .backend import IoTJobsBackend
+    from .mqtt.service import MqttJobsService
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
@@ -71,3 +75,30 @@ def iotjobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[IoTJobsHandle]:
 
     with mock_iotjobs():
         yield IoTJobsHandle()
+
+
+@pytest.fixture
+def iotjobs_mqtt(iotjobs: IoTJobsHandle, request: pytest.FixtureRequest) -> Iterator[MqttJobsService]:
+    """The Jobs MQTT API on a local broker, serving the `iotjobs` mock: a started
+    `moto_iotjobs.mqtt.MqttJobsService` (`.host`, `.port`), stopped afterwards.
+
+    amqtt by default; `@pytest.mark.parametrize("iotjobs_mqtt", ["mosquitto"], indirect=True)`
+    picks mosquitto. Skipped when the `[mqtt]` extra is not installed.
+    """
+    import importlib.util
+
+    kind = getattr(request, "param", None) or "amqtt"
+    missing = [
+        name
+        for name in ("paho", "amqtt" if kind == "amqtt" else "")
+        if name and importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        pytest.skip(
+            f"iotjobs_mqtt needs the [mqtt] extra (pip install 'moto-iotjobs[mqtt]'; amqtt needs "
+            f"Python 3.10+): {', '.join(missing)} not installed"
+        )
+    from .mqtt.service import MqttJobsService
+
+    with MqttJobsService(kind=kind, region_name=iotjobs.region_name) as service:  # type: ignore[arg-type]
+        yield service

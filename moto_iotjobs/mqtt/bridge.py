@@ -46,6 +46,12 @@ REQUEST_TOPIC_FILTERS: tuple[str, ...] = (
     "$aws/things/+/jobs/+/update",
 )
 
+#: Every topic of the Jobs API of every thing: requests, replies and notifications (and wrong
+#: topics, which AWS answers with ``InvalidTopic``).
+ALL_JOBS_TOPICS_FILTER = "$aws/things/+/jobs/#"
+
+NAMESPACE_PREFIX = "namespace-"
+
 #: Seconds ``start()`` waits for the broker's CONNACK and SUBACK.
 START_TIMEOUT = 10.0
 
@@ -62,18 +68,23 @@ class JobsRequestTopic(NamedTuple):
     job_id: (
         str | None
     )  # None for the thing-wide operations; may be "$next" for DescribeJobExecution
+    #: The ``ns`` of the Greengrass forms ``.../jobs/{jobId}/namespace-{ns}/get|update``.
+    namespace: str | None = None
+
 
 
 def parse_request_topic(topic: str) -> JobsRequestTopic | None:
     """Parse a Jobs request topic, or return None for anything else (replies, notifications).
 
     Shapes: ``$aws/things/{thing}/jobs/get``, ``.../jobs/start-next``, ``.../jobs/{jobId}/get``,
-    ``.../jobs/{jobId}/update``. Thing names and job ids cannot contain ``/``, so the shape is
-    unambiguous even for a job named ``get`` or ``notify``.
+    ``.../jobs/{jobId}/update``, and the namespaced forms AWS IoT Greengrass uses,
+    ``.../jobs/{jobId}/namespace-{ns}/get`` and ``.../jobs/{jobId}/namespace-{ns}/update``.
+    Thing names and job ids cannot contain ``/``, so the shape is unambiguous even for a job
+    named ``get`` or ``notify``.
     """
     levels = topic.split("/")
     if (
-        len(levels) not in (5, 6)
+        len(levels) not in (5, 6, 7)
         or levels[0] != "$aws"
         or levels[1] != "things"
         or levels[3] != "jobs"
@@ -88,13 +99,18 @@ def parse_request_topic(topic: str) -> JobsRequestTopic | None:
         if levels[4] == "start-next":
             return JobsRequestTopic(thing, "StartNextPendingJobExecution", None)
         return None
-    job_id, action = levels[4], levels[5]
+    job_id, action = levels[4], levels[-1]
     if not job_id:
         return None
+    namespace = None
+    if len(levels) == 7:
+        if not levels[5].startswith(NAMESPACE_PREFIX) or len(levels[5]) == len(NAMESPACE_PREFIX):
+            return None
+        namespace = levels[5][len(NAMESPACE_PREFIX) :]
     if action == "get":
-        return JobsRequestTopic(thing, "DescribeJobExecution", job_id)
+        return JobsRequestTopic(thing, "DescribeJobExecution", job_id, namespace)
     if action == "update":
-        return JobsRequestTopic(thing, "UpdateJobExecution", job_id)
+        return JobsRequestTopic(thing, "UpdateJobExecution", job_id, namespace)
     return None
 
 
@@ -106,6 +122,11 @@ class JobsTopicBridge:
     Replies and notifications go out at QoS 0: on loopback nothing is lost, and a QoS 1 publish
     costs the device a delayed-ACK stall (~40 ms) per round trip. A handler blocking for longer
     than 1.5 x ``keepalive`` gets the bridge disconnected (it reconnects and resubscribes).
+
+    ``topic_filters`` are what it subscribes to and ``accept(topic)`` picks the received topics
+    the handler sees; by default the four Jobs request shapes. The Jobs API service passes
+    ``$aws/things/+/jobs/#`` to also answer wrong topics with ``InvalidTopic`` (it then hears,
+    and drops, its own replies too).
 
     Stop the bridge before its broker: once the broker is gone the network thread waits up to
     a second between reconnect attempts, which ``stop()`` then has to sit out. Usable as a
@@ -120,10 +141,16 @@ class JobsTopicBridge:
         *,
         client_id: str | None = None,
         keepalive: int = 60,
+        topic_filters: Iterable[str] = REQUEST_TOPIC_FILTERS,
+        accept: Callable[[str], bool] | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.handler = handler
+        #: What the bridge subscribes to, and which received topics it hands to ``handler``
+        #: (default: the Jobs request topics only).
+        self.topic_filters = tuple(topic_filters)
+        self.accept = accept or _is_request_topic
         self.client_id = client_id or f"moto-iotjobs-jobs-bridge-{uuid.uuid4().hex[:12]}"
         self.keepalive = keepalive
         self._client: Any = None
@@ -222,7 +249,7 @@ class JobsTopicBridge:
             return
         # Also runs on automatic reconnects: clean sessions lose their subscriptions.
         result, mid = client.subscribe(
-            [(topic_filter, 0) for topic_filter in REQUEST_TOPIC_FILTERS]
+            [(topic_filter, 0) for topic_filter in self.topic_filters]
         )
         if result != 0:
             self._subscribe_error = f"SUBSCRIBE failed: rc={result}"
@@ -241,7 +268,7 @@ class JobsTopicBridge:
 
     def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
         topic = message.topic
-        if parse_request_topic(topic) is None:
+        if not self.accept(topic):
             return  # a reply or notification (possible if another broker-side filter matches)
         try:
             replies = self.handler(topic, bytes(message.payload))
@@ -249,6 +276,10 @@ class JobsTopicBridge:
                 client.publish(reply_topic, _as_bytes(reply_payload), qos=0)
         except Exception:
             log.exception("Jobs bridge handler failed for %s", topic)
+
+
+def _is_request_topic(topic: str) -> bool:
+    return parse_request_topic(topic) is not None
 
 
 def _as_bytes(payload: bytes | bytearray | str) -> bytes:

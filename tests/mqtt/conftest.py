@@ -195,3 +195,101 @@ def round_trips() -> Callable[..., list[float]]:
 @pytest.fixture
 def latency_summary() -> Callable[[list[float]], str]:
     return summarize
+
+
+# --- the Jobs MQTT API against the mock's backend -------------------------------------------
+
+
+class JobsDevice(Device):
+    """A paho device for one thing, subscribed to all of its Jobs topics.
+
+    ``request(suffix, body)`` publishes to ``$aws/things/{thing}/jobs/{suffix}`` and returns
+    ``("accepted" | "rejected", payload)``; other messages that arrive meanwhile (notifications)
+    are kept for ``next_message``. The ``#`` subscription also echoes the device's own requests,
+    which are dropped.
+    """
+
+    def __init__(self, host: str, port: int, thing: str) -> None:
+        super().__init__(host, port)
+        self.thing = thing
+        self.prefix = f"$aws/things/{thing}/jobs/"
+        self.backlog: list[tuple[str, Any]] = []
+        self._sent: set[str] = set()
+        self.subscribe(self.prefix + "#")
+
+    def request(
+        self, suffix: str, body: dict[str, Any] | bytes | None = None, timeout: float = 5.0
+    ) -> tuple[str, Any]:
+        topic = self.prefix + suffix
+        payload = body if isinstance(body, bytes) else json.dumps(body or {}).encode()
+        self.publish(topic, payload)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no reply to {topic}"
+            got_topic, got = self.receive(left)
+            if got_topic in (topic + "/accepted", topic + "/rejected"):
+                return got_topic.rsplit("/", 1)[1], json.loads(got)
+            self._keep(got_topic, got)
+
+    def _keep(self, topic: str, payload: bytes) -> None:
+        last = topic.rsplit("/", 1)[-1]
+        if last in ("accepted", "rejected") or last.startswith("notify") or topic.startswith("$aws/events/"):
+            self.backlog.append((topic, json.loads(payload)))
+
+    def next_message(self, suffix: str, timeout: float = 5.0) -> Any:
+        """The next message on ``$aws/things/{thing}/jobs/{suffix}`` (backlog first)."""
+        topic = self.prefix + suffix
+        for index, (seen, payload) in enumerate(self.backlog):
+            if seen == topic:
+                del self.backlog[index]
+                return payload
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            assert left > 0, f"nothing on {topic}; backlog: {self.backlog}"
+            got_topic, got = self.receive(left)
+            if got_topic == topic:
+                return json.loads(got)
+            self._keep(got_topic, got)
+
+    def messages_on(self, suffix: str, wait: float = 0.2) -> list[Any]:
+        """Everything on ``{prefix}{suffix}`` within ``wait`` seconds (backlog included)."""
+        topic = self.prefix + suffix
+        deadline = time.monotonic() + wait
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            try:
+                got_topic, got = self.receive(left)
+            except queue.Empty:
+                break
+            self._keep(got_topic, got)
+        found = [payload for seen, payload in self.backlog if seen == topic]
+        self.backlog = [(seen, payload) for seen, payload in self.backlog if seen != topic]
+        return found
+
+
+@pytest.fixture
+def jobs_mqtt(broker_kind: str, iotjobs: Any) -> Iterator[Any]:
+    """The Jobs MQTT API service on each broker kind in turn, serving the ``iotjobs`` mock."""
+    from moto_iotjobs.mqtt import MqttJobsService
+
+    with MqttJobsService(kind=broker_kind) as service:  # type: ignore[arg-type]
+        yield service
+
+
+@pytest.fixture
+def make_jobs_device() -> Iterator[Callable[..., JobsDevice]]:
+    """``make_jobs_device(service_or_broker, thing)``: a connected ``JobsDevice``."""
+    devices: list[JobsDevice] = []
+
+    def make(service: Any, thing: str = "dev1") -> JobsDevice:
+        device = JobsDevice(service.host, service.port, thing)
+        devices.append(device)
+        return device
+
+    yield make
+    for device in devices:
+        device.close()

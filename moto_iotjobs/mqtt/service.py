@@ -1,0 +1,145 @@
+"""A local MQTT broker that speaks the AWS IoT Jobs MQTT API: broker + Jobs bridge + notifications.
+
+    service = MqttJobsService(port=0).start()     # amqtt on 127.0.0.1, a free port
+    ...  # devices connect to service.host, service.port
+    service.stop()
+
+The bridge (a paho client on the broker) answers the Jobs request topics from the backend of
+one account and region (``JobsMqttApi``), and every notification the backend publishes for that
+account and region (``notify``, ``notify-next``, their namespaced forms, ``$aws/events/...``)
+is also published on the broker, at QoS 0. Notifications caused by a device's own MQTT request
+are published right after its ``/accepted`` reply. moto's ``published_payloads`` still records
+them all.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Optional
+
+from .. import notifications
+from .bridge import ALL_JOBS_TOPICS_FILTER, BridgeError, JobsTopicBridge
+from .broker import RunningBroker, start_broker
+from .jobs_api import DEFAULT_REGION, JobsMqttApi, is_jobs_request_candidate
+
+if TYPE_CHECKING:
+    from .broker import BrokerKind
+
+__all__ = ["MqttJobsService"]
+
+log = logging.getLogger(__name__)
+
+
+class MqttJobsService:
+    """Broker, Jobs bridge and notification sink, started and stopped together.
+
+    ``start()`` returns the service once devices can connect and requests are answered;
+    ``stop()`` undoes everything and is idempotent. ``host``/``port`` are the broker's
+    (``port=0``: a free port, known after ``start()``). Usable as a context manager.
+    ``account_id=None`` means ``$MOTO_ACCOUNT_ID`` or ``123456789012``.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        kind: BrokerKind = "amqtt",
+        region_name: str = DEFAULT_REGION,
+        account_id: Optional[str] = None,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._requested = (host, port)  # a restart binds as asked again (port 0: any free port)
+        self.kind = kind
+        self.api = JobsMqttApi(region_name=region_name, account_id=account_id)
+        self.region_name = self.api.region_name
+        self.account_id = self.api.account_id
+        self._broker: Optional[RunningBroker] = None
+        self._bridge: Optional[JobsTopicBridge] = None
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @property
+    def running(self) -> bool:
+        return self._bridge is not None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"mqtt://{host}:{self.port}"
+
+    def start(self) -> MqttJobsService:
+        with self._lock:
+            if self._bridge is not None:
+                return self
+            broker = start_broker(*self._requested, kind=self.kind)
+            try:
+                bridge = JobsTopicBridge(
+                    broker.host,
+                    broker.port,
+                    self._handle,
+                    topic_filters=(ALL_JOBS_TOPICS_FILTER,),
+                    accept=is_jobs_request_candidate,
+                ).start()
+            except BaseException:
+                broker.stop()
+                raise
+            self._broker, self._bridge = broker, bridge
+            self.host, self.port = broker.host, broker.port
+            notifications.add_sink(self._notify, self.account_id, self.region_name)
+        return self
+
+    def stop(self) -> None:
+        with self._lock:
+            bridge, broker = self._bridge, self._broker
+            self._bridge = self._broker = None
+            notifications.remove_sink(self._notify)
+            if bridge is not None:
+                bridge.stop()
+            if broker is not None:
+                broker.stop()
+
+    def __enter__(self) -> MqttJobsService:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<MqttJobsService {self.kind} {self.url} {self.account_id}/{self.region_name} {state}>"
+
+    # -- bridge handler and notification sink -------------------------------------------------
+
+    def _handle(self, topic: str, payload: bytes) -> list[tuple[str, Any]]:
+        """Answer a request; the notifications it causes go out after the reply."""
+        caused: list[tuple[str, bytes]] = []
+        self._local.caused = caused
+        try:
+            replies = self.api.handle(topic, payload)
+        finally:
+            self._local.caused = None
+        return [*replies, *caused]
+
+    def _notify(self, topic: str, payload: bytes) -> None:
+        """Notification sink: called by the backend (under its lock) on any thread; never raises."""
+        caused = getattr(self._local, "caused", None)
+        if caused is not None:
+            caused.append((topic, payload))
+            return
+        bridge = self._bridge
+        if bridge is None:
+            return
+        try:
+            bridge.publish(topic, payload)
+        except BridgeError:  # stopped meanwhile
+            pass
+        except Exception:
+            log.exception("could not publish %s on the Jobs MQTT broker", topic)
