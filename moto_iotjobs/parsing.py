@@ -94,7 +94,7 @@ def _decode_label(raw: str, name: str) -> str:
         ) from None
 
 
-def _reject_constant(name: str) -> Any:
+def reject_constant(name: str) -> Any:
     """NaN, Infinity and -Infinity are not JSON (Python's json module accepts them)."""
     raise ValueError(f"{name} is not a JSON value")
 
@@ -104,7 +104,7 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw, parse_constant=_reject_constant)
+        body = json.loads(raw, parse_constant=reject_constant)
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise InvalidRequestException(
             "Could not parse the request body: it is not valid JSON"
