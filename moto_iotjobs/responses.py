@@ -42,12 +42,18 @@ Handler = Callable[[IoTJobsBackend, dict[str, Any], float], Any]
 def backend_for(raw: RawRequest) -> IoTJobsBackend:
     account = request_account(raw.headers)
     region = request_region(raw.host, raw.headers)
+    # Plain dict reads first: BackendDict.__getitem__ takes a lock and copies its keys.
+    existing = dict.get(iotjobs_backends, account)
+    backend = dict.get(existing, region) if existing is not None else None
+    if backend is not None:
+        return backend
     try:
         return iotjobs_backends[account][region]
     except KeyError:
         raise InvalidRequestException(f"Unknown region {region}") from None
 
 
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 _request_ids = itertools.count(1)
 _REQUEST_ID_PREFIX = str(uuid4())[:24]  # a UUID-shaped id: random prefix, counter suffix
 
@@ -59,7 +65,7 @@ def _json_response(body: Any) -> TYPE_RESPONSE:
             "Content-Type": "application/json",
             "x-amzn-RequestId": f"{_REQUEST_ID_PREFIX}{next(_request_ids):012x}",
         },
-        json.dumps(body, separators=(",", ":")),
+        _encode(body),
     )
 
 
