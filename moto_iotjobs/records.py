@@ -109,6 +109,8 @@ class ExecutionExtras:
     """Fields few executions ever set, kept out of the record until one does."""
 
     __slots__ = (
+        "status_details",
+        "retry_attempt",
         "force_canceled",
         "retry_counts",
         "previous",
@@ -118,6 +120,8 @@ class ExecutionExtras:
     )
 
     def __init__(self) -> None:
+        self.status_details: Optional[dict[str, str]] = None
+        self.retry_attempt = 0
         self.force_canceled: Optional[bool] = None
         self.retry_counts: Optional[dict[str, int]] = None  # retries used, by failure type
         # An earlier execution of the same job on the same thing (a thing that left and
@@ -129,15 +133,15 @@ class ExecutionExtras:
         self.detached: Optional[bool] = None
 
 
-def _extra(name: str) -> property:
+def _extra(name: str, default: Any = None) -> property:
     def get(self: JobExecution) -> Any:
         extras = self.extras
-        return None if extras is None else getattr(extras, name)
+        return default if extras is None else getattr(extras, name)
 
     def set_(self: JobExecution, value: Any) -> None:
         extras = self.extras
         if extras is None:
-            if value is None:
+            if value == default:
                 return
             extras = self.extras = ExecutionExtras()
         setattr(extras, name, value)
@@ -152,15 +156,17 @@ class JobExecution:
         "execution_number",
         "version_number",
         "status",
-        "status_details",
         "queued_at",
         "started_at",
         "last_updated_at",
-        "retry_attempt",
         "seq",
         "extras",
     )
 
+    # Set by few executions (a device reporting details, a retry, a cancel, a timer): kept in
+    # `extras`, so a fleet of queued executions stays at ten slots each.
+    status_details = _extra("status_details")
+    retry_attempt = _extra("retry_attempt", 0)
     force_canceled = _extra("force_canceled")
     retry_counts = _extra("retry_counts")
     previous = _extra("previous")
@@ -176,11 +182,9 @@ class JobExecution:
         self.execution_number = execution_number
         self.version_number = 1
         self.status = QUEUED
-        self.status_details: Optional[dict[str, str]] = None
         self.queued_at = now
         self.started_at: Optional[float] = None
         self.last_updated_at = now
-        self.retry_attempt = 0
         self.seq = seq
         self.extras: Optional[ExecutionExtras] = None
 
