@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote, urlsplit
 
 from .errors import InvalidRequestException
-from .parsing import reject_constant
+from .parsing import strict_json
 
 if TYPE_CHECKING:
     from .records import Job
@@ -79,7 +79,7 @@ def check_document(document: str, where: str = "document") -> None:
             f"The job {where} is larger than the maximum of {MAX_DOCUMENT_BYTES} bytes"
         )
     try:
-        parsed = json.loads(document, parse_constant=reject_constant)
+        parsed = strict_json(document)
     except ValueError:
         raise InvalidRequestException(f"The job {where} is not valid JSON") from None
     if not isinstance(parsed, dict):

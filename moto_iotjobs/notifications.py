@@ -121,6 +121,8 @@ class Notifier:
                 self._job_event(job, "deleted", "DELETED", now)
 
     def _execution_event(self, event: str, execution: JobExecution, previous: Optional[str], now: float) -> None:
+        if event == "execution-changed" and previous == execution.status:
+            return  # e.g. IN_PROGRESS progress reports: neither the list nor the next one moves
         was_pending = event != "execution-queued" and previous in PENDING
         is_pending = event != "execution-deleted" and execution.status in PENDING
         thing = execution.thing_name

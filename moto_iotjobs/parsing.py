@@ -99,12 +99,16 @@ def reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON value")
 
 
+#: One strict decoder (json.loads with arguments builds a new one per call).
+strict_json = json.JSONDecoder(parse_constant=reject_constant).decode
+
+
 def parse_body(raw: bytes) -> dict[str, Any]:
     """Parse a JSON object body; anything else is an InvalidRequestException."""
     if not raw.strip():
         return {}
     try:
-        body = json.loads(raw, parse_constant=reject_constant)
+        body = strict_json(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: deep nesting
         raise InvalidRequestException(
             "Could not parse the request body: it is not valid JSON"

@@ -118,10 +118,15 @@ def compile_pattern(pattern: str) -> Matcher:
     if single and bool(single.group("open")) == bool(single.group("close")):
         in_class = _class_predicate(single.group("body"))
         allow_empty = single.group("quant") == "*"
+        # ASCII text (nearly every value) is checked by a regex of the class's ASCII members.
+        ascii_members = "".join(re.escape(chr(c)) for c in range(128) if in_class(chr(c)))
+        ascii_class = re.compile(f"[{ascii_members}]*") if ascii_members else re.compile("")
 
         def match_class(value: str) -> bool:
             if not value:
                 return allow_empty
+            if value.isascii():
+                return ascii_class.fullmatch(value) is not None
             return all(in_class(ch) for ch in value)
 
         return match_class
