@@ -58,13 +58,13 @@ MODES = {
         batches=5, batch_s=0.1, warmup=3, nmin=3, nmax=400,
         scale_small=1_000, scale_big=100_000, filler_things_small=100, filler_things_big=1_000,
         scale_batches=5, scale_page_n=3, scale_start_n=20, scale_ljefj_n=12, scale_warmup=2,
-        fleet=20_000, startup_runs=5, timeout=20, budget_s=52, rounds=2,
+        fleet=20_000, startup_runs=5, timeout=20, budget_s=52, rounds=2, paired_rounds=6,
     ),
     "full": dict(
         batches=5, batch_s=0.3, warmup=10, nmin=5, nmax=5000,
         scale_small=1_000, scale_big=1_000_000, filler_things_small=100, filler_things_big=10_000,
         scale_batches=7, scale_page_n=8, scale_start_n=35, scale_ljefj_n=30, scale_warmup=5,
-        fleet=100_000, startup_runs=11, timeout=3600, budget_s=None, rounds=5,
+        fleet=100_000, startup_runs=11, timeout=3600, budget_s=None, rounds=5, paired_rounds=15,
     ),
 }
 
@@ -275,8 +275,44 @@ def worker_calls(impl: str, cfg: dict) -> dict:
         gc.collect()
         for key, (client, fn, check) in make_ops(iot, jd).items():
             res["ops"][key] = run_op(client, fn, check, cfg, record=True)
+        if impl == "ours":
+            paired_ratios(res["ops"], make_ops(iot, jd), cfg)
     res["moto_iotjobs_imported"] = "moto_iotjobs" in sys.modules
     return res
+
+
+def paired_ratios(ops: dict, calls: dict, cfg: dict) -> None:
+    """ours/floor measured in one process, batch against batch, alternating: machine noise
+    (this 2-core VM drifts by tens of percent within a minute) hits both sides alike. The
+    floor clients answer from the bodies just recorded; moto's hook is switched off while
+    they run, so each floor call is botocore alone."""
+    from moto.core.models import botocore_stubber
+
+    bodies = {k: v["recorded"] for k, v in ops.items() if v.get("recorded", {}).get("status") == 200}
+    floor_iot, floor_jd = clients()
+    install_floor(floor_iot, floor_jd, bodies)
+    floor_calls = make_ops(floor_iot, floor_jd)
+    for key, (_, ours_fn, _) in calls.items():
+        if key not in bodies or "n" not in ops[key]:
+            continue
+        floor_fn = floor_calls[key][1]
+        n = ops[key]["n"]
+        ratios = []
+        for _ in range(cfg["paired_rounds"]):
+            t0 = pc()
+            for _ in range(n):
+                ours_fn()
+            ours_s = pc() - t0
+            botocore_stubber.enabled = False
+            try:
+                t0 = pc()
+                for _ in range(n):
+                    floor_fn()
+                floor_s = pc() - t0
+            finally:
+                botocore_stubber.enabled = True
+            ratios.append(ours_s / floor_s)
+        ops[key]["paired_ratio"] = statistics.median(ratios)
 
 
 class _Raw(io.BytesIO):
@@ -289,11 +325,11 @@ class _Raw(io.BytesIO):
             contents = self.read()
 
 
-def worker_floor(cfg: dict, bodies: dict) -> dict:
+def install_floor(iot, jd, bodies: dict) -> None:
+    """before-send handlers answering each call from a canned (recorded) response."""
     from botocore.awsrequest import AWSResponse
 
-    iot, jd = clients()
-    tables = {"iot": {}, "iot-jobs-data": {}}
+    tables: dict = {"iot": {}, "iot-jobs-data": {}}
     for key, rec in bodies.items():
         plane, op = key.split(":")
         tables[plane][op] = (rec["status"], rec["headers"], rec["body"].encode("utf-8"))
@@ -307,6 +343,11 @@ def worker_floor(cfg: dict, bodies: dict) -> dict:
 
     install(iot, tables["iot"])
     install(jd, tables["iot-jobs-data"])
+
+
+def worker_floor(cfg: dict, bodies: dict) -> dict:
+    iot, jd = clients()
+    install_floor(iot, jd, bodies)
     res: dict = {"impl": "floor", "ops": {}}
     for key, (client, fn, check) in make_ops(iot, jd).items():
         res["ops"][key] = run_op(client, fn, check, cfg, record=False)
@@ -695,11 +736,16 @@ def orchestrate(args) -> int:
         m = moto_calls.get("ops", {}).get(key) or ({"error": moto_calls["error"]} if "error" in moto_calls else None)
         o = ours_calls.get("ops", {}).get(key) or ({"error": ours_calls["error"]} if "error" in ours_calls else None)
         body = bodies[key]["body"]
-        within = (o["ms"] / f["ms"] <= TARGETS["per_call_ratio"]) if (o and f and "ms" in o and "ms" in f) else None
+        paired = (o or {}).get("paired_ratio")
+        within = (paired <= TARGETS["per_call_ratio"]) if paired is not None else None
         rows.append([label, fmt_ms(f, "floor"), fmt_ms(m, "moto"), fmt_ms(o, "ours"),
-                     ratio(o, f), per_call_verdict(within), ratio(o, m),
+                     ratio(o, f), f"{paired:.2f}x" if paired is not None else "n/a",
+                     per_call_verdict(within), ratio(o, m),
                      f"{sources[key]} {fmt_size(len(body.encode()))}"])
-    print_table(["call", "floor", "moto", "ours", "ours/floor", "ok", "ours/moto", "floor body"], rows)
+    print_table(["call", "floor", "moto", "ours", "ours/floor", "same process", "ok", "ours/moto",
+                 "floor body"], rows)
+    print("  same process: ours/floor timed batch against batch, alternating, in ours' process "
+          "(the target is judged on this figure; the columns before it come from separate processes)")
     if moto_calls.get("moto_iotjobs_imported"):
         print("  WARNING: moto_iotjobs was imported in the moto process; moto column is not pure")
     if floor_calls.get("moto_imported"):
