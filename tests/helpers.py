@@ -73,3 +73,44 @@ def execution(iot: Any, job_id: str, thing: str, **kwargs: Any) -> dict[str, Any
 
 def status_of(iot: Any, job_id: str, thing: str) -> str:
     return str(execution(iot, job_id, thing)["status"])
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (bound and released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server_process(port: int, *extra_args: str) -> Any:
+    """`python -m moto_iotjobs --port PORT ...` in a subprocess, returned once it answers.
+
+    The caller terminates it (`process.terminate(); process.communicate()`); its output
+    (stdout and stderr together) is then in the second value of `communicate()`."""
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "moto_iotjobs", "--port", str(port), *extra_args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/moto-api/data.json", timeout=1)
+            return process
+        except requests.ConnectionError:
+            if process.poll() is not None:
+                output = process.stdout.read() if process.stdout else ""
+                raise AssertionError(f"server exited: {output}") from None
+            if time.monotonic() > deadline:
+                process.terminate()
+                raise AssertionError("server did not start within 30 s") from None
+            time.sleep(0.1)

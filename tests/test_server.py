@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 
 import boto3
@@ -20,6 +18,8 @@ from botocore.config import Config
 from moto.server import ThreadedMotoServer
 
 import moto_iotjobs  # noqa: F401  (registers the routes before the server starts)
+
+from .helpers import free_port, start_server_process
 
 pytestmark = pytest.mark.server
 
@@ -243,33 +243,13 @@ def test_aws_cli_every_jobs_operation(endpoint):
 # --- python -m moto_iotjobs ----------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_python_dash_m_serves_both_planes(monkeypatch):
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto_iotjobs", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    port = free_port()
+    process = start_server_process(port)
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{endpoint}/moto-api/data.json", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
         iot = _client("iot", endpoint)
         arn = iot.create_thing(thingName="dev")["thingArn"]
         iot.create_job(jobId="j", targets=[arn], document="{}")

@@ -17,8 +17,9 @@ import logging
 import socket
 import threading
 import uuid
-from types import TracebackType
 from typing import Any, Callable, Iterable, NamedTuple, Optional, Tuple, Union  # noqa: UP035 - 3.9 runtime aliases
+
+from .stopping import StopsOnExit
 
 __all__ = [
     "REQUEST_TOPIC_FILTERS",
@@ -114,7 +115,7 @@ def parse_request_topic(topic: str) -> JobsRequestTopic | None:
     return None
 
 
-class JobsTopicBridge:
+class JobsTopicBridge(StopsOnExit):
     """Connects to a broker, answers Jobs requests through ``handler``, publishes notifications.
 
     The handler runs on the bridge's network thread, one request at a time in arrival order; a
@@ -215,14 +216,6 @@ class JobsTopicBridge:
 
     def __enter__(self) -> JobsTopicBridge:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def publish(self, topic: str, payload: bytes | str, qos: int = 0) -> bool:
         """Publish a service-originated message (``notify``, ``notify-next``, ``$aws/events/...``).

@@ -19,8 +19,9 @@ import tempfile
 import threading
 import time
 import warnings
-from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Callable
+
+from .stopping import StopsOnExit
 
 if TYPE_CHECKING:
     from typing import Literal
@@ -62,7 +63,7 @@ class BrokerNotAvailable(BrokerError):
     """The requested broker implementation is not installed."""
 
 
-class RunningBroker:
+class RunningBroker(StopsOnExit):
     """A started broker: ``host`` and ``port`` to connect to, ``stop()`` to end it.
 
     Usable as a context manager; ``stop()`` is idempotent.
@@ -94,14 +95,6 @@ class RunningBroker:
 
     def __enter__(self) -> RunningBroker:
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

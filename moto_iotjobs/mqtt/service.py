@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Optional
 
 from .. import notifications
 from .bridge import ALL_JOBS_TOPICS_FILTER, BridgeError, JobsTopicBridge
 from .broker import RunningBroker, start_broker
 from .jobs_api import DEFAULT_REGION, JobsMqttApi, is_jobs_request_candidate
+from .stopping import StopsOnExit
 
 if TYPE_CHECKING:
     from .broker import BrokerKind
@@ -32,7 +32,7 @@ __all__ = ["MqttJobsService"]
 log = logging.getLogger(__name__)
 
 
-class MqttJobsService:
+class MqttJobsService(StopsOnExit):
     """Broker, Jobs bridge and notification sink, started and stopped together.
 
     ``start()`` returns the service once devices can connect and requests are answered;
@@ -103,14 +103,6 @@ class MqttJobsService:
 
     def __enter__(self) -> MqttJobsService:
         return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
-import time
 from types import SimpleNamespace
 from typing import Any
 
 import boto3
 import pytest
 import requests
+
+from ..helpers import free_port, start_server_process
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.server]
 
@@ -21,12 +20,6 @@ CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _accepts(port: int) -> bool:
@@ -40,34 +33,10 @@ def _accepts(port: int) -> bool:
 def test_server_with_mqtt_port(broker_kind: str, monkeypatch: pytest.MonkeyPatch, make_jobs_device: Any) -> None:
     for name, value in CREDENTIALS.items():
         monkeypatch.setenv(name, value)
-    http_port, mqtt_port = _free_port(), _free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "moto_iotjobs",
-            "--port",
-            str(http_port),
-            "--mqtt-port",
-            str(mqtt_port),
-            "--mqtt-broker",
-            broker_kind,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    http_port, mqtt_port = free_port(), free_port()
+    process = start_server_process(http_port, "--mqtt-port", str(mqtt_port), "--mqtt-broker", broker_kind)
     endpoint = f"http://127.0.0.1:{http_port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(f"{endpoint}/moto-api/data.json", timeout=1)
-                break
-            except requests.ConnectionError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
         broker = SimpleNamespace(host="127.0.0.1", port=mqtt_port)
         device = make_jobs_device(broker, "dev1")
 
