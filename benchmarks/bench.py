@@ -58,7 +58,7 @@ MODES = {
         batches=5, batch_s=0.1, warmup=3, nmin=3, nmax=400,
         scale_small=1_000, scale_big=100_000, filler_things_small=100, filler_things_big=1_000,
         scale_batches=5, scale_page_n=3, scale_start_n=20, scale_ljefj_n=12, scale_warmup=2,
-        fleet=20_000, startup_runs=5, timeout=20, budget_s=52, rounds=2, paired_rounds=6,
+        fleet=20_000, startup_runs=5, timeout=20, budget_s=52, rounds=1, paired_rounds=5,
     ),
     "full": dict(
         batches=5, batch_s=0.3, warmup=10, nmin=5, nmax=5000,

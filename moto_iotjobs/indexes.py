@@ -9,7 +9,7 @@ is a performance target).
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Generic, Optional, TypeVar, Union
 
@@ -72,23 +72,6 @@ class SeqIndex(Generic[T]):
         while index > 0:
             index -= 1
             seq = order[index]
-            if seq == previous:
-                continue
-            previous = seq
-            item = items.get(seq)
-            if item is not None:
-                yield item
-
-    def oldest_first(self, after: Optional[int] = None) -> Iterator[T]:
-        """Records with seq > `after` (all when None), lowest seq first."""
-        order = self._ready()
-        items = self._items
-        index = 0 if after is None else bisect_right(order, after)
-        previous = None
-        end = len(order)
-        while index < end:
-            seq = order[index]
-            index += 1
             if seq == previous:
                 continue
             previous = seq
@@ -173,8 +156,6 @@ class ThingExecutions:
             return list(slot.values())
         return [slot]
 
-    def things(self) -> Iterator[str]:
-        return iter(self._by_thing)
 
 
 class StatusIndex:

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape
 
-from .errors import CONTROL_PLANE, DEVICE_PLANE
+from .errors import CONTROL_PLANE
 
 #: The operations this plugin answers itself, per plane. Everything else on the `iot` host
 #: (things, thing groups, certificates, ...) stays with moto's own IoT backend.
@@ -184,6 +184,3 @@ def match_route(plane: str, method: str, raw_path: str) -> tuple[OperationSpec, 
             return spec, match.groupdict()
     return None
 
-
-def is_known_plane(plane: str) -> bool:
-    return plane in (CONTROL_PLANE, DEVICE_PLANE)

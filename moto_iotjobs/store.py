@@ -19,6 +19,7 @@ from .lifecycle import (
     JOB_CANCELED,
     JOB_COMPLETED,
     JOB_IN_PROGRESS,
+    JOB_TRANSITIONS,
     PENDING,
     QUEUED,
     TERMINAL,
@@ -153,6 +154,8 @@ class JobStore:
     def set_job_status(self, job: Job, status: str, now: float, announce: bool = True) -> None:
         if job.status == status:
             return
+        if status not in JOB_TRANSITIONS[job.status]:  # a defect of ours: answered as a 500
+            raise AssertionError(f"job {job.job_id} can not move from {job.status} to {status}")
         self._unindex(self.jobs_by_status, job.status, job)
         self.untrack_continuous(job)
         job.status = status

@@ -118,6 +118,3 @@ def groups_containing(registry: IoTBackend, thing_arn: str) -> set[str]:
             current = by_name.get(current.parent_group_name) if current.parent_group_name else None
     return names
 
-
-def thing_exists(registry: IoTBackend, thing_arn: str) -> bool:
-    return thing_arn in registry.things
