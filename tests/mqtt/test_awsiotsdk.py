@@ -21,6 +21,8 @@ awscrt_mqtt = pytest.importorskip(
 iotjobs = pytest.importorskip("awsiot.iotjobs", reason="needs awsiotsdk for the SDK tests")
 from awscrt import mqtt_request_response  # noqa: E402
 
+from .sdk import sdk_connection  # noqa: E402
+
 
 def jobs_handler(topic: str, payload: bytes) -> list[tuple[str, bytes]]:
     """Toy GetPendingJobExecutions: no jobs, clientToken echoed (the SDK matches on it)."""
@@ -52,19 +54,8 @@ def jobs_bridge(broker: RunningBroker) -> Iterator[JobsTopicBridge]:
 @pytest.fixture
 def connection(broker: RunningBroker, jobs_bridge: JobsTopicBridge) -> Iterator[Any]:
     """An awscrt MQTT 3.1.1 connection over plain TCP (no TLS context)."""
-    client = awscrt_mqtt.Client(None, None)
-    conn = awscrt_mqtt.Connection(
-        client=client,
-        host_name=broker.host,
-        port=broker.port,
-        client_id=f"sdk-device-{uuid.uuid4().hex[:8]}",
-        clean_session=True,
-        keep_alive_secs=30,
-        use_websockets=False,
-    )
-    conn.connect().result(10)
-    yield conn
-    conn.disconnect().result(10)
+    with sdk_connection(broker.host, broker.port) as conn:
+        yield conn
 
 
 def test_awscrt_publish_subscribe_round_trip(connection: Any) -> None:

@@ -21,6 +21,8 @@ iotjobs_sdk = pytest.importorskip("awsiot.iotjobs", reason="needs awsiotsdk for 
 import awsiot  # noqa: E402
 from awscrt import mqtt_request_response  # noqa: E402
 
+from .sdk import sdk_connection  # noqa: E402
+
 DOCUMENT = {"operation": "reboot", "delaySeconds": 5}
 QOS1 = awscrt_mqtt.QoS.AT_LEAST_ONCE
 
@@ -28,18 +30,8 @@ QOS1 = awscrt_mqtt.QoS.AT_LEAST_ONCE
 @pytest.fixture
 def connection(jobs_mqtt: MqttJobsService) -> Iterator[Any]:
     """An awscrt MQTT 3.1.1 connection to the service's broker over plain TCP (no TLS)."""
-    conn = awscrt_mqtt.Connection(
-        client=awscrt_mqtt.Client(None, None),
-        host_name=jobs_mqtt.host,
-        port=jobs_mqtt.port,
-        client_id=f"sdk-device-{uuid.uuid4().hex[:8]}",
-        clean_session=True,
-        keep_alive_secs=30,
-        use_websockets=False,
-    )
-    conn.connect().result(10)
-    yield conn
-    conn.disconnect().result(10)
+    with sdk_connection(jobs_mqtt.host, jobs_mqtt.port) as conn:
+        yield conn
 
 
 def _job(iotjobs: Any, thing: str = "dev1") -> tuple[Any, str]:
