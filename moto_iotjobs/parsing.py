@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from .errors import InvalidRequestException
 from .service_model import Member, OperationSpec
-from .validation import format_value, validation_error
+from .validation import fail, format_value, validation_error
 
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
@@ -53,45 +53,37 @@ class RawRequest:
         self.body: bytes = body or b""
 
 
+#: How a path or query-string text becomes each scalar type: (accepted form, conversion,
+#: constraint named when it does not fit). Python's int() would also take " 7", "1_0" and
+#: non-ASCII digits; AWS does not.
+_SCALARS: dict[str, tuple[Callable[[str], bool], Callable[[str], Any], str]] = {
+    "integer": (lambda t: _INTEGER_TEXT.fullmatch(t) is not None, int, "Member must be of type integer"),
+    "long": (lambda t: _INTEGER_TEXT.fullmatch(t) is not None, int, "Member must be of type integer"),
+    "double": (lambda t: _DECIMAL_TEXT.fullmatch(t) is not None, float, "Member must be of type double"),
+    "float": (lambda t: _DECIMAL_TEXT.fullmatch(t) is not None, float, "Member must be of type double"),
+    "boolean": (lambda t: t.lower() in ("true", "false"), lambda t: t.lower() == "true", "Member must be a boolean"),
+}
+
+
 def _convert_scalar(member: Member, text: str, errors: list) -> Any:
     """Turn a path or query-string value into the member's type."""
-    kind = member.shape.type_name
-    if kind in ("integer", "long"):
-        # Python's int() also takes " 7", "1_0" and non-ASCII digits; AWS does not.
-        if _INTEGER_TEXT.fullmatch(text):
-            return int(text)
-        errors.append(
-            f"Value '{text}' at '{member.name}' failed to satisfy constraint: "
-            f"Member must be of type integer"
-        )
-        return None
-    if kind in ("double", "float"):
-        if _DECIMAL_TEXT.fullmatch(text):
-            return float(text)
-        errors.append(
-            f"Value '{text}' at '{member.name}' failed to satisfy constraint: "
-            f"Member must be of type double"
-        )
-        return None
-    if kind == "boolean":
-        lowered = text.lower()
-        if lowered in ("true", "false"):
-            return lowered == "true"
-        errors.append(
-            f"Value '{text}' at '{member.name}' failed to satisfy constraint: Member must be a boolean"
-        )
-        return None
-    return text
+    scalar = _SCALARS.get(member.shape.type_name)
+    if scalar is None:
+        return text
+    accepts, convert, constraint = scalar
+    if accepts(text):
+        return convert(text)
+    fail(errors, text, member.name, constraint)
+    return None
 
 
 def _decode_label(raw: str, name: str) -> str:
     try:
         return unquote(raw, errors="strict")
     except UnicodeDecodeError:
-        raise validation_error(
-            [f"Value '{raw}' at '{name}' failed to satisfy constraint: "
-             "Member must be valid percent-encoded UTF-8"]
-        ) from None
+        errors: list = []
+        fail(errors, raw, name, "Member must be valid percent-encoded UTF-8")
+        raise validation_error(errors) from None
 
 
 def reject_constant(name: str) -> Any:

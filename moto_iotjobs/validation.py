@@ -87,7 +87,8 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
-def _fail(errors: list, value: Any, path: str, constraint: str) -> None:
+def fail(errors: list, value: Any, path: str, constraint: str) -> None:
+    """Add one message in AWS's form: Value '...' at 'path' failed to satisfy constraint: ..."""
     errors.append(
         f"Value '{format_value(value)}' at '{path}' failed to satisfy constraint: {constraint}"
     )
@@ -100,9 +101,9 @@ def _fail_null(errors: list, path: str) -> None:
 def _check_length(errors: list, value: Any, path: str, low: Optional[int], high: Optional[int]) -> None:
     """Length of a string, list or map against the model's min and max."""
     if high is not None and len(value) > high:
-        _fail(errors, value, path, f"Member must have length less than or equal to {high}")
+        fail(errors, value, path, f"Member must have length less than or equal to {high}")
     if low is not None and len(value) < low:
-        _fail(errors, value, path, f"Member must have length greater than or equal to {low}")
+        fail(errors, value, path, f"Member must have length greater than or equal to {low}")
 
 
 def _is_number(value: Any) -> bool:
@@ -132,14 +133,14 @@ def _build(shape: Shape, cache: dict[str, Check]) -> Check:
 
         def check_boolean(value: Any, path: str, errors: list) -> None:
             if not isinstance(value, bool):
-                _fail(errors, value, path, "Member must be a boolean")
+                fail(errors, value, path, "Member must be a boolean")
 
         return check_boolean
     if kind == "timestamp":
 
         def check_timestamp(value: Any, path: str, errors: list) -> None:
             if not (_is_number(value) or isinstance(value, str)):
-                _fail(errors, value, path, "Member must be a timestamp")
+                fail(errors, value, path, "Member must be a timestamp")
 
         return check_timestamp
     if kind == "structure":
@@ -162,13 +163,13 @@ def _string_check(shape: Shape, meta: dict, documented: DocumentedLimit) -> Chec
 
     def check_string(value: Any, path: str, errors: list) -> None:
         if not isinstance(value, str):
-            _fail(errors, value, path, "Member must be a string")
+            fail(errors, value, path, "Member must be a string")
             return
         if enum_set is not None and value not in enum_set:
-            _fail(errors, value, path, f"Member must satisfy enum value set: {enum_text}")
+            fail(errors, value, path, f"Member must satisfy enum value set: {enum_text}")
         _check_length(errors, value, path, min_len, max_len)
         if matcher is not None and not matcher(value):
-            _fail(errors, value, path, f"Member must satisfy regular expression pattern: {pattern}")
+            fail(errors, value, path, f"Member must satisfy regular expression pattern: {pattern}")
 
     return check_string
 
@@ -187,14 +188,14 @@ def _number_check(kind: str, meta: dict, documented: DocumentedLimit) -> Check:
             or (integral and (isinstance(value, float) or not -(2**bits) <= value < 2**bits))
             or (not integral and value != value)  # NaN
         ):
-            _fail(errors, value, path, f"Member must be of type {'integer' if integral else 'double'}")
+            fail(errors, value, path, f"Member must be of type {'integer' if integral else 'double'}")
             return
         if value in also_allowed:
             return
         if low is not None and value < low:
-            _fail(errors, value, path, f"Member must have value greater than or equal to {_num(low)}")
+            fail(errors, value, path, f"Member must have value greater than or equal to {_num(low)}")
         if high is not None and value > high:
-            _fail(errors, value, path, f"Member must have value less than or equal to {_num(high)}")
+            fail(errors, value, path, f"Member must have value less than or equal to {_num(high)}")
 
     return check_number
 
@@ -212,7 +213,7 @@ def _structure_check(shape: Shape, cache: dict[str, Check]) -> Check:
 
     def check_structure(value: Any, path: str, errors: list) -> None:
         if not isinstance(value, dict):
-            _fail(errors, value, path, "Member must be a structure")
+            fail(errors, value, path, "Member must be a structure")
             return
         prefix = f"{path}." if path else ""
         for name in required:
@@ -233,7 +234,7 @@ def _list_check(shape: Shape, meta: dict, cache: dict[str, Check]) -> Check:
 
     def check_list(value: Any, path: str, errors: list) -> None:
         if not isinstance(value, list):
-            _fail(errors, value, path, "Member must be a list")
+            fail(errors, value, path, "Member must be a list")
             return
         _check_length(errors, value, path, min_len, max_len)
         for index, item in enumerate(value, start=1):
@@ -254,7 +255,7 @@ def _map_check(shape: Shape, meta: dict, documented: DocumentedLimit, cache: dic
 
     def check_map(value: Any, path: str, errors: list) -> None:
         if not isinstance(value, dict):
-            _fail(errors, value, path, "Member must be a map")
+            fail(errors, value, path, "Member must be a map")
             return
         _check_length(errors, value, path, min_entries, max_entries)
         for key, item in value.items():
