@@ -8,12 +8,11 @@ live here (see `urls.py`), so constructing a backend stays cheap.
 
 from __future__ import annotations
 
-from moto.core.base_backend import BackendDict, BaseBackend
-
 from .control_plane import ControlPlane
 from .device_plane import DevicePlane
 from .event_configurations import EventConfigurations
 from .failure_policies import FailurePolicies
+from .moto_compat import BackendDict, BaseBackend
 from .notifications import Notifier
 from .scheduling import Scheduling
 from .templates import JobTemplates

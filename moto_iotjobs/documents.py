@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote, urlsplit
 
+from . import moto_compat
 from .errors import InvalidRequestException
 from .parsing import strict_json
 
@@ -58,18 +59,13 @@ def parse_s3_url(url: str) -> tuple[str, str]:
 
 def read_s3_object(account_id: str, url: str) -> bytes:
     """The object's bytes from moto's S3, or InvalidRequestException when it is missing."""
-    from moto.s3.models import s3_backends
-
     bucket, key = parse_s3_url(url)
-    backend = s3_backends[account_id]["aws"]
-    obj = None
-    if bucket in backend.buckets:
-        obj = backend.buckets[bucket].keys.get(key)
-    if obj is None:
+    body = moto_compat.s3_object(account_id, bucket, key)
+    if body is None:
         raise InvalidRequestException(
             f"The job document source {url} could not be read: no object {key} in bucket {bucket}"
         )
-    return bytes(obj.value)
+    return body
 
 
 def check_document(document: str, where: str = "document") -> None:

@@ -26,9 +26,8 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
-from moto.core.base_backend import BackendDict, BaseBackend
-
 from .errors import DEVICE_PLANE, ERRORS_BY_CODE, InvalidRequestException, JobsError
+from .moto_compat import BackendDict, BaseBackend
 
 GLOBAL = "aws"  # moto maps a "global" region to "aws"
 DEFAULT_ACCOUNT = "123456789012"

@@ -14,6 +14,8 @@ import os
 import re
 from typing import Any, Optional
 
+from . import moto_compat
+
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
@@ -27,31 +29,15 @@ _accounts_by_key: dict[str, tuple[str, Optional[str]]] = {}
 
 
 def _lookup(access_key: str) -> tuple[str, Optional[str]]:
-    from moto.iam.models import iam_backends
-    from moto.utilities.utils import PARTITION_NAMES
-
-    for account_id, account in list(iam_backends.items()):
-        for partition in PARTITION_NAMES:
-            # .keys(): AccountSpecificBackend.__contains__ would answer for absent partitions
-            if partition in account.keys() and access_key in account[partition].access_keys:  # noqa: SIM118
-                return account_id, partition
-    return DEFAULT_ACCOUNT, None
-
-
-def _still_known(account_id: str, partition: str, access_key: str) -> bool:
-    from moto.iam.models import iam_backends
-
-    account = iam_backends.get(account_id)
-    return bool(
-        account and partition in account.keys() and access_key in account[partition].access_keys  # noqa: SIM118
-    )
+    found = moto_compat.iam_account_for_key(access_key)
+    return found if found is not None else (DEFAULT_ACCOUNT, None)
 
 
 def account_for_key(access_key: str) -> str:
     cached = _accounts_by_key.get(access_key)
     if cached is not None:
         account_id, partition = cached
-        if partition is None or _still_known(account_id, partition, access_key):
+        if partition is None or moto_compat.iam_knows_key(account_id, partition, access_key):
             return account_id
     cached = _lookup(access_key)
     if len(_accounts_by_key) > 10000:

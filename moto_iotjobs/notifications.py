@@ -27,6 +27,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Optional
 from uuid import uuid4
 
+from . import moto_compat
 from .lifecycle import IN_PROGRESS, JOB_CANCELED, JOB_COMPLETED, PENDING, QUEUED, TERMINAL
 from .records import Job, JobExecution
 from .serialization import device_summary
@@ -83,9 +84,9 @@ class Notifier:
 
     def publish(self, topic: str, payload: bytes) -> None:
         if self._iotdata is None:
-            from moto.iotdata.models import iotdata_backends
-
-            self._iotdata = iotdata_backends[self.backend.account_id][self.backend.region_name]
+            self._iotdata = moto_compat.iotdata_backend(
+                self.backend.account_id, self.backend.region_name
+            )
         self._iotdata.published_payloads.append((topic, payload))
         for sink, account_id, region_name in _sinks:
             if account_id not in (None, self.backend.account_id):
@@ -296,9 +297,7 @@ def published_notifications(
 ) -> list[tuple[str, Any]]:
     """(topic, decoded payload) of the Jobs messages recorded in moto's iot-data backend,
     optionally only one thing's (`$aws/things/{thing}/...`) or one exact topic's."""
-    from moto.iotdata.models import iotdata_backends
-
-    backend = iotdata_backends[account_id][region_name]
+    backend = moto_compat.iotdata_backend(account_id, region_name)
     out = []
     for published_topic, payload in list(backend.published_payloads):
         if not (published_topic.startswith("$aws/things/") or published_topic.startswith("$aws/events/job")):

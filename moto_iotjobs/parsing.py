@@ -11,8 +11,9 @@ from __future__ import annotations
 import json
 import re
 from typing import Any, Callable, Optional
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
+from . import moto_compat
 from .errors import InvalidRequestException
 from .service_model import Member, OperationSpec
 from .validation import fail, format_value, validation_error
@@ -28,19 +29,7 @@ class RawRequest:
 
     def __init__(self, request: Any, full_url: str) -> None:
         self.method: str = request.method.upper()
-        raw_uri = None
-        environ = getattr(request, "environ", None)
-        if environ is not None:
-            raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")
-        url = urlsplit(full_url)
-        if raw_uri:
-            raw = urlsplit(raw_uri)
-            self.raw_path = raw.path or "/"
-            self.query = raw.query
-        else:
-            self.raw_path = url.path or "/"
-            self.query = url.query
-        self.host = url.netloc
+        self.host, self.raw_path, self.query = moto_compat.request_target(request, full_url)
         self.headers = request.headers
         if hasattr(request, "get_data"):
             body = request.get_data()

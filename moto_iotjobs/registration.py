@@ -1,6 +1,6 @@
 """Plugging the two planes into moto's router (moto has no plugin API).
 
-Two hooks, both verified against moto 5.2.x:
+Two hooks (both reached through `moto_compat`, which checks them first):
 1. `(name, host regex)` entries at the FRONT of `moto.backend_index.backend_url_patterns`,
    mutated in place (moto's werkzeug server and proxy hold references to that list);
 2. `moto.<name>` importable for those names (an alias in `sys.modules`), so
@@ -14,25 +14,16 @@ side effect of importing `moto_iotjobs`, idempotent and thread-safe.
 from __future__ import annotations
 
 import re
-import sys
 import threading
-import types
 from typing import Any
+
+from . import moto_compat
 
 CONTROL_PLANE_BACKEND = "iotjobs"
 DEVICE_PLANE_BACKEND = "iotjobsdata"
 
 _lock = threading.Lock()
 _registered = False
-
-
-def _alias_module(name: str, routes: object) -> None:
-    module = types.ModuleType(f"moto.{name}", f"moto_iotjobs routes for {name}")
-    setattr(module, f"{name}_backends", {"global": routes})
-    sys.modules[f"moto.{name}"] = module
-    import moto
-
-    setattr(moto, name, module)
 
 
 def register() -> None:
@@ -43,8 +34,6 @@ def register() -> None:
     with _lock:
         if _registered:
             return
-        import moto.backend_index as backend_index
-
         from .urls import (
             control_plane_routes,
             control_plane_url_bases,
@@ -52,11 +41,12 @@ def register() -> None:
             device_plane_url_bases,
         )
 
-        _alias_module(CONTROL_PLANE_BACKEND, control_plane_routes)
-        _alias_module(DEVICE_PLANE_BACKEND, device_plane_routes)
+        moto_compat.check_router()
+        moto_compat.install_backend_module(CONTROL_PLANE_BACKEND, control_plane_routes)
+        moto_compat.install_backend_module(DEVICE_PLANE_BACKEND, device_plane_routes)
         entries = [(DEVICE_PLANE_BACKEND, re.compile(base)) for base in device_plane_url_bases]
         entries += [(CONTROL_PLANE_BACKEND, re.compile(base)) for base in control_plane_url_bases]
-        patterns = backend_index.backend_url_patterns
+        patterns = moto_compat.router_patterns()
         patterns[:0] = [e for e in entries if e not in patterns]
         _register_moto_api_routes()
         _registered = True
@@ -64,9 +54,7 @@ def register() -> None:
 
 def _register_moto_api_routes() -> None:
     """`/moto-api/iotjobs/faults` beside moto's own `/moto-api/...` endpoints."""
-    from moto.moto_api._internal import urls as moto_api_urls
-
-    moto_api_urls.url_paths.setdefault("{0}/moto-api/iotjobs/faults", _faults_endpoint)
+    moto_compat.moto_api_url_paths().setdefault("{0}/moto-api/iotjobs/faults", _faults_endpoint)
 
 
 def _faults_endpoint(request: Any, full_url: str, headers: Any) -> Any:

@@ -16,10 +16,7 @@ import re
 from typing import Any, Callable, Optional
 from uuid import uuid4
 
-from moto.core.common_types import TYPE_RESPONSE
-from moto.iot.responses import IoTResponse
-
-from . import clock, serialization
+from . import clock, moto_compat, serialization
 from .backend import IoTJobsBackend, iotjobs_backends
 from .documents import document_for_device
 from .errors import (
@@ -38,17 +35,14 @@ from .validation import validate
 log = logging.getLogger(__name__)
 
 Handler = Callable[[IoTJobsBackend, dict[str, Any], float], Any]
+#: moto's (status, headers, body) response triple
+TYPE_RESPONSE = tuple[int, dict[str, str], Any]
 
 def backend_for(raw: RawRequest) -> IoTJobsBackend:
     account = request_account(raw.headers)
     region = request_region(raw.host, raw.headers)
-    # Plain dict reads first: BackendDict.__getitem__ takes a lock and copies its keys.
-    existing = dict.get(iotjobs_backends, account)
-    backend = dict.get(existing, region) if existing is not None else None
-    if backend is not None:
-        return backend
     try:
-        return iotjobs_backends[account][region]
+        return moto_compat.backend_of(iotjobs_backends, account, region)  # type: ignore[no-any-return,unused-ignore]
     except KeyError:
         raise InvalidRequestException(f"Unknown region {region}") from None
 
@@ -71,6 +65,7 @@ def _json_response(body: Any) -> TYPE_RESPONSE:
 
 def handle(plane: str, handlers: dict[str, Handler], request: Any, full_url: str) -> Optional[TYPE_RESPONSE]:
     """Answer a request if it is one of `plane`'s job operations; None when it is not."""
+    moto_compat.check_services()
     raw = RawRequest(request, full_url)
     route = match_route(plane, raw.method, raw.raw_path)
     if route is None:
@@ -248,7 +243,7 @@ def device_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RES
     ).to_response(DEVICE_PLANE)
 
 
-class IoTJobsResponse(IoTResponse):
+class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
     """moto's IoT responses for everything but jobs, telling the job backend when a thing's
     group membership changes or a thing is deleted (continuous jobs, REMOVED executions)."""
 

@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import moto_compat
 from .errors import InvalidRequestException, ResourceNotFoundException
 
 if TYPE_CHECKING:
-    from moto.iot.models import IoTBackend
+    from .moto_compat import IoTBackend
 
 THING = "thing"
 THING_GROUP = "thinggroup"
@@ -35,9 +36,7 @@ class Target:
 
 def iot_registry(account_id: str, region_name: str) -> IoTBackend:
     """moto's own IoT backend (things and thing groups) of the same account and region."""
-    from moto.iot.models import iot_backends
-
-    return iot_backends[account_id][region_name]
+    return moto_compat.iot_registry(account_id, region_name)
 
 
 def parse_targets(arns: Iterable[str], account_id: str, region_name: str) -> list[Target]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from moto.core.utils import convert_regex_to_flask_path
+from .moto_compat import flask_path
 
 
 def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> Any:
@@ -41,7 +41,7 @@ device_plane_url_paths = {"{0}/.*$": device_plane_dispatch}
 def _flask_path(path: str) -> str:
     if path.rstrip("$") == "/.*":
         return '/<regex("(?s:.*)"):route>'
-    return convert_regex_to_flask_path(path)
+    return flask_path(path)
 
 
 class Routes:
