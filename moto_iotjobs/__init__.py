@@ -14,15 +14,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Optional, TypeVar, overload
 
-from .registration import register
+from moto_iotjobs.moto_integration.registration import register
 
 if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
     from moto.core.models import MockAWS
 
-    from .backend import IoTJobsBackend
-    from .faults import clear_faults, inject_fault
-    from .notifications import published_notifications
+    from moto_iotjobs.faults import clear_faults, inject_fault
+    from moto_iotjobs.services.jobs.backend import IoTJobsBackend
+    from moto_iotjobs.services.jobs.notifications import published_notifications
 
 __version__ = "0.1.0"
 __all__ = [
@@ -64,7 +64,7 @@ def mock_iotjobs(func: Optional[F] = None, config: Optional[DefaultConfig] = Non
 
 def jobs_backend(region_name: str = "us-east-1", account_id: str = "123456789012") -> IoTJobsBackend:
     """The job state of one account and region, for direct inspection in tests."""
-    from .backend import iotjobs_backends
+    from moto_iotjobs.services.jobs.backend import iotjobs_backends
 
     return iotjobs_backends[account_id][region_name]
 
@@ -73,7 +73,7 @@ def jobs_backend(region_name: str = "us-east-1", account_id: str = "123456789012
 _LAZY = {
     "inject_fault": ".faults",
     "clear_faults": ".faults",
-    "published_notifications": ".notifications",
+    "published_notifications": ".services.jobs.notifications",
 }
 
 

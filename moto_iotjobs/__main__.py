@@ -1,5 +1,5 @@
 """`python -m moto_iotjobs`: see `moto_iotjobs.server`."""
 
-from .server import main
+from moto_iotjobs.server import main
 
 main()

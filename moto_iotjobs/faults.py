@@ -26,8 +26,13 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
-from .errors import DEVICE_PLANE, ERRORS_BY_CODE, InvalidRequestException, JobsError
-from .moto_compat import BackendDict, BaseBackend
+from moto_iotjobs.moto_integration.compat import BackendDict, BaseBackend
+from moto_iotjobs.protocol.errors import (
+    DEVICE_PLANE,
+    ERRORS_BY_CODE,
+    InvalidRequestException,
+    JobsError,
+)
 
 GLOBAL = "aws"  # moto maps a "global" region to "aws"
 DEFAULT_ACCOUNT = "123456789012"

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Optional
 import pytest
 
 if TYPE_CHECKING:
-    from .backend import IoTJobsBackend
-    from .mqtt.service import MqttJobsService
+    from moto_iotjobs.mqtt.service import MqttJobsService
+    from moto_iotjobs.services.jobs.backend import IoTJobsBackend
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
@@ -42,7 +42,7 @@ class IoTJobsHandle:
         self, region_name: Optional[str] = None, account_id: Optional[str] = None
     ) -> IoTJobsBackend:
         """The job state of one account and region (defaults: the fixture's)."""
-        from . import jobs_backend
+        from moto_iotjobs import jobs_backend
 
         return jobs_backend(region_name or self.region_name, account_id or self.account_id)
 
@@ -54,8 +54,8 @@ class IoTJobsHandle:
 
     def notifications(self, thing_name: Optional[str] = None, topic: Optional[str] = None,
                       region_name: Optional[str] = None, account_id: Optional[str] = None) -> list:
-        """MQTT messages the service published, decoded (see `moto_iotjobs.notifications`)."""
-        from .notifications import published_notifications
+        """MQTT messages the service published, decoded (see `moto_iotjobs.services.jobs.notifications`)."""
+        from moto_iotjobs.services.jobs.notifications import published_notifications
 
         return published_notifications(
             thing_name=thing_name,
@@ -71,7 +71,7 @@ def iotjobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[IoTJobsHandle]:
     for name, value in _FAKE_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    from . import mock_iotjobs
+    from moto_iotjobs import mock_iotjobs
 
     with mock_iotjobs():
         yield IoTJobsHandle()
@@ -98,7 +98,7 @@ def iotjobs_mqtt(iotjobs: IoTJobsHandle, request: pytest.FixtureRequest) -> Iter
             f"iotjobs_mqtt needs the [mqtt] extra (pip install 'moto-iotjobs[mqtt]'; amqtt needs "
             f"Python 3.10+): {', '.join(missing)} not installed"
         )
-    from .mqtt.service import MqttJobsService
+    from moto_iotjobs.mqtt.service import MqttJobsService
 
     with MqttJobsService(kind=kind, region_name=iotjobs.region_name) as service:  # type: ignore[arg-type]
         yield service

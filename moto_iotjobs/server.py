@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Optional
 
-from .registration import register
+from moto_iotjobs.moto_integration.registration import register
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
@@ -51,7 +51,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     register()
     mqtt = None
     if args.mqtt_port is not None:
-        from .mqtt.service import MqttJobsService
+        from moto_iotjobs.mqtt.service import MqttJobsService
 
         mqtt = MqttJobsService(host=args.host, port=args.mqtt_port, kind=args.mqtt_broker).start()
         print(f"moto-iotjobs: Jobs MQTT API on mqtt://{mqtt.host}:{mqtt.port}", flush=True)

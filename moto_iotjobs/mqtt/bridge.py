@@ -19,7 +19,7 @@ import threading
 import uuid
 from typing import Any, Callable, Iterable, NamedTuple, Optional, Tuple, Union  # noqa: UP035 - 3.9 runtime aliases
 
-from .stopping import StopsOnExit
+from moto_iotjobs.mqtt.stopping import StopsOnExit
 
 __all__ = [
     "REQUEST_TOPIC_FILTERS",

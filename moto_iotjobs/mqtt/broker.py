@@ -21,7 +21,7 @@ import time
 import warnings
 from typing import IO, TYPE_CHECKING, Any, Callable
 
-from .stopping import StopsOnExit
+from moto_iotjobs.mqtt.stopping import StopsOnExit
 
 if TYPE_CHECKING:
     from typing import Literal

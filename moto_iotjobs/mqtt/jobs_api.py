@@ -44,19 +44,20 @@ import logging
 import os
 from typing import Any, Callable, Optional
 
-from .. import clock, serialization
-from ..documents import document_for_device
-from ..errors import (
+from moto_iotjobs.faults import check_fault
+from moto_iotjobs.mqtt.bridge import JobsRequestTopic, parse_request_topic
+from moto_iotjobs.protocol.errors import (
     DEVICE_PLANE,
     InvalidStateTransitionException,
     JobsError,
     ResourceNotFoundException,
     VersionMismatchException,
 )
-from ..faults import check_fault
-from ..service_model import operations
-from ..validation import validate
-from .bridge import JobsRequestTopic, parse_request_topic
+from moto_iotjobs.protocol.service_model import operations
+from moto_iotjobs.protocol.validation import validate
+from moto_iotjobs.services.jobs import serialization
+from moto_iotjobs.services.jobs.documents import document_for_device
+from moto_iotjobs.timing import clock
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -160,7 +161,7 @@ class JobsMqttApi:
         self._members = {name: _body_members(name) for name in operations(DEVICE_PLANE)}
 
     def backend(self) -> Any:
-        from .. import jobs_backend
+        from moto_iotjobs import jobs_backend
 
         return jobs_backend(self.region_name, self.account_id)
 
@@ -201,7 +202,7 @@ class JobsMqttApi:
         return [(topic + "/accepted", _dumps(answer))]
 
     def _answer(self, request: JobsRequestTopic, body: dict[str, Any], now: float) -> dict[str, Any]:
-        from ..responses import DEVICE_HANDLERS
+        from moto_iotjobs.services.jobs.handlers import DEVICE_HANDLERS
 
         operation = request.operation
         spec = operations(DEVICE_PLANE)[operation]

@@ -18,14 +18,14 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any, Optional
 
-from .. import notifications
-from .bridge import ALL_JOBS_TOPICS_FILTER, BridgeError, JobsTopicBridge
-from .broker import RunningBroker, start_broker
-from .jobs_api import DEFAULT_REGION, JobsMqttApi, is_jobs_request_candidate
-from .stopping import StopsOnExit
+from moto_iotjobs.mqtt.bridge import ALL_JOBS_TOPICS_FILTER, BridgeError, JobsTopicBridge
+from moto_iotjobs.mqtt.broker import RunningBroker, start_broker
+from moto_iotjobs.mqtt.jobs_api import DEFAULT_REGION, JobsMqttApi, is_jobs_request_candidate
+from moto_iotjobs.mqtt.stopping import StopsOnExit
+from moto_iotjobs.services.jobs import notifications
 
 if TYPE_CHECKING:
-    from .broker import BrokerKind
+    from moto_iotjobs.mqtt.broker import BrokerKind
 
 __all__ = ["MqttJobsService"]
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from moto_iotjobs import inject_fault, notifications
+from moto_iotjobs import inject_fault
 from moto_iotjobs.mqtt import MqttJobsService, find_mosquitto, jobs_broker
+from moto_iotjobs.services.jobs import notifications
 
 pytestmark = pytest.mark.mqtt
 

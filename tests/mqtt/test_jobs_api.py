@@ -274,7 +274,7 @@ def test_injected_faults(iotjobs: Any, api: JobsMqttApi, job: str) -> None:
 
 
 def test_defects_answer_internal_error(api: JobsMqttApi, job: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    from moto_iotjobs import responses
+    from moto_iotjobs.services.jobs import handlers as responses
 
     def broken(*args: Any) -> Any:
         raise RuntimeError("boom")

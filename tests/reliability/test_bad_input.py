@@ -36,7 +36,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from moto_iotjobs import mock_iotjobs
-from moto_iotjobs.service_model import CONTROL_PLANE_OPERATIONS, DEVICE_PLANE_OPERATIONS
+from moto_iotjobs.protocol.service_model import CONTROL_PLANE_OPERATIONS, DEVICE_PLANE_OPERATIONS
 
 from . import badinput
 from .badinput import CONTROL, DEVICE, Case

@@ -191,7 +191,7 @@ def test_isolation_server(fake_env: None) -> None:
 
 def test_notifications_stay_in_their_account(fake_env: None) -> None:
     """Once the plugin publishes MQTT notifications: each account records only its own."""
-    from moto_iotjobs.notifications import published_notifications
+    from moto_iotjobs.services.jobs.notifications import published_notifications
 
     with mock_iotjobs():
         tenants = make_tenants(None)

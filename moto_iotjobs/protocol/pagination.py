@@ -13,7 +13,7 @@ import zlib
 from collections.abc import Iterable, Iterator
 from typing import Callable, Optional, TypeVar
 
-from .errors import InvalidRequestException
+from moto_iotjobs.protocol.errors import InvalidRequestException
 
 T = TypeVar("T")
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from . import documents
-from .errors import (
+from moto_iotjobs.protocol.errors import (
     InvalidRequestException,
     InvalidStateTransitionException,
     LimitExceededException,
     ResourceAlreadyExistsException,
     VersionConflictException,
 )
-from .lifecycle import (
+from moto_iotjobs.protocol.pagination import decode_token, take_page
+from moto_iotjobs.services.jobs import documents
+from moto_iotjobs.services.jobs.lifecycle import (
     CANCELED,
     JOB_CANCELED,
     JOB_COMPLETED,
@@ -29,10 +30,9 @@ from .lifecycle import (
     REMOVED,
     Actor,
 )
-from .pagination import decode_token, take_page
-from .records import Job, JobExecution
-from .store import JobStore
-from .targets import (
+from moto_iotjobs.services.jobs.records import Job, JobExecution
+from moto_iotjobs.services.jobs.store import JobStore
+from moto_iotjobs.services.jobs.targets import (
     THING,
     THING_GROUP,
     check_targets_exist,

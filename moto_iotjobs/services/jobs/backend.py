@@ -8,14 +8,14 @@ live here (see `urls.py`), so constructing a backend stays cheap.
 
 from __future__ import annotations
 
-from .control_plane import ControlPlane
-from .device_plane import DevicePlane
-from .event_configurations import EventConfigurations
-from .failure_policies import FailurePolicies
-from .moto_compat import BackendDict, BaseBackend
-from .notifications import Notifier
-from .scheduling import Scheduling
-from .templates import JobTemplates
+from moto_iotjobs.moto_integration.compat import BackendDict, BaseBackend
+from moto_iotjobs.services.jobs.control_plane import ControlPlane
+from moto_iotjobs.services.jobs.device_plane import DevicePlane
+from moto_iotjobs.services.jobs.event_configurations import EventConfigurations
+from moto_iotjobs.services.jobs.notifications import Notifier
+from moto_iotjobs.services.jobs.policies.failures import FailurePolicies
+from moto_iotjobs.services.jobs.policies.scheduling import Scheduling
+from moto_iotjobs.services.jobs.templates import JobTemplates
 
 
 class IoTJobsBackend(

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .lifecycle import CANCELED, JOB_COMPLETED, PROCESS_DETAILS_COUNTERS
-from .records import Job, JobExecution
-from .templates import JobTemplate
+from moto_iotjobs.services.jobs.lifecycle import CANCELED, JOB_COMPLETED, PROCESS_DETAILS_COUNTERS
+from moto_iotjobs.services.jobs.records import Job, JobExecution
+from moto_iotjobs.services.jobs.templates import JobTemplate
 
 
 def control_time(value: float) -> float:

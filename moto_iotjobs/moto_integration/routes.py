@@ -12,20 +12,20 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .moto_compat import flask_path
+from moto_iotjobs.moto_integration.compat import flask_path
 
 
 def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> Any:
     """Imports the dispatch machinery on first use, keeping `import moto_iotjobs` cheap."""
-    from . import responses
+    from moto_iotjobs.moto_integration import planes
 
-    return responses.control_plane_dispatch(request, full_url, headers)
+    return planes.control_plane_dispatch(request, full_url, headers)
 
 
 def device_plane_dispatch(request: Any, full_url: str, headers: Any) -> Any:
-    from . import responses
+    from moto_iotjobs.moto_integration import planes
 
-    return responses.device_plane_dispatch(request, full_url, headers)
+    return planes.device_plane_dispatch(request, full_url, headers)
 
 
 control_plane_url_bases = [r"https?://iot\.(.+)\.amazonaws\.com"]

@@ -11,9 +11,9 @@ from __future__ import annotations
 import threading
 from typing import Any, Callable, Optional
 
-from .errors import ResourceNotFoundException
-from .indexes import SeqIndex, ThingExecutions
-from .lifecycle import (
+from moto_iotjobs.protocol.errors import ResourceNotFoundException
+from moto_iotjobs.services.jobs.indexes import SeqIndex, ThingExecutions
+from moto_iotjobs.services.jobs.lifecycle import (
     CANCELED,
     IN_PROGRESS,
     JOB_CANCELED,
@@ -26,7 +26,7 @@ from .lifecycle import (
     Actor,
     check_execution_transition,
 )
-from .records import Job, JobExecution
+from moto_iotjobs.services.jobs.records import Job, JobExecution
 
 #: listener(event, job, execution_or_None, previous_status_or_None, now)
 Listener = Callable[[str, Job, Optional[JobExecution], Optional[str], float], None]

@@ -15,9 +15,9 @@ import math
 from collections import deque
 from typing import Any
 
-from .lifecycle import JOB_IN_PROGRESS, SUCCEEDED
-from .records import Job
-from .timers import TimeDriven
+from moto_iotjobs.services.jobs.lifecycle import JOB_IN_PROGRESS, SUCCEEDED
+from moto_iotjobs.services.jobs.policies.timeouts import TimeDriven
+from moto_iotjobs.services.jobs.records import Job
 
 MINUTE = 60.0
 

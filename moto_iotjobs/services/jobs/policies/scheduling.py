@@ -21,12 +21,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Optional
 
-from .cron import CronError, CronSchedule, parse_cron
-from .errors import InvalidRequestException
-from .lifecycle import JOB_CANCELED, JOB_COMPLETED, JOB_IN_PROGRESS, JOB_SCHEDULED
-from .records import Job
-from .rollout import RolloutPacing
-from .targets import THING, iot_registry, parse_targets, resolve_things
+from moto_iotjobs.protocol.errors import InvalidRequestException
+from moto_iotjobs.services.jobs.lifecycle import (
+    JOB_CANCELED,
+    JOB_COMPLETED,
+    JOB_IN_PROGRESS,
+    JOB_SCHEDULED,
+)
+from moto_iotjobs.services.jobs.policies.rollout import RolloutPacing
+from moto_iotjobs.services.jobs.records import Job
+from moto_iotjobs.services.jobs.targets import THING, iot_registry, parse_targets, resolve_things
+from moto_iotjobs.timing.cron import CronError, CronSchedule, parse_cron
 
 MINUTES_30 = 30 * 60
 YEAR = 365 * 24 * 3600

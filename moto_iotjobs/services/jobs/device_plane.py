@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .errors import VersionMismatchException
-from .lifecycle import IN_PROGRESS, JOB_SCHEDULED, QUEUED, Actor, check_device_status
-from .records import JobExecution
-from .store import JobStore
+from moto_iotjobs.protocol.errors import VersionMismatchException
+from moto_iotjobs.services.jobs.lifecycle import (
+    IN_PROGRESS,
+    JOB_SCHEDULED,
+    QUEUED,
+    Actor,
+    check_device_status,
+)
+from moto_iotjobs.services.jobs.records import JobExecution
+from moto_iotjobs.services.jobs.store import JobStore
 
 NEXT = "$next"
 

@@ -12,8 +12,8 @@ import heapq
 from collections.abc import Iterator
 from typing import Any, Optional
 
-from .indexes import StatusIndex
-from .lifecycle import EXECUTION_STATUSES, JOB_IN_PROGRESS, QUEUED
+from moto_iotjobs.services.jobs.indexes import StatusIndex
+from moto_iotjobs.services.jobs.lifecycle import EXECUTION_STATUSES, JOB_IN_PROGRESS, QUEUED
 
 
 class Job:

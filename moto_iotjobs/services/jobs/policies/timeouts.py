@@ -15,9 +15,9 @@ from __future__ import annotations
 import heapq
 from typing import Any, Optional
 
-from .lifecycle import IN_PROGRESS, TIMED_OUT, Actor
-from .records import JobExecution
-from .store import JobStore
+from moto_iotjobs.services.jobs.lifecycle import IN_PROGRESS, TIMED_OUT, Actor
+from moto_iotjobs.services.jobs.records import JobExecution
+from moto_iotjobs.services.jobs.store import JobStore
 
 
 class TimeDriven(JobStore):

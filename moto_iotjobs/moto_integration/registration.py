@@ -17,7 +17,7 @@ import re
 import threading
 from typing import Any
 
-from . import moto_compat
+from moto_iotjobs.moto_integration import compat as moto_compat
 
 CONTROL_PLANE_BACKEND = "iotjobs"
 DEVICE_PLANE_BACKEND = "iotjobsdata"
@@ -34,7 +34,7 @@ def register() -> None:
     with _lock:
         if _registered:
             return
-        from .urls import (
+        from moto_iotjobs.moto_integration.routes import (
             control_plane_routes,
             control_plane_url_bases,
             device_plane_routes,
@@ -58,7 +58,7 @@ def _register_moto_api_routes() -> None:
 
 
 def _faults_endpoint(request: Any, full_url: str, headers: Any) -> Any:
-    from .faults import faults_endpoint
+    from moto_iotjobs.faults import faults_endpoint
 
     return faults_endpoint(request, full_url, headers)
 

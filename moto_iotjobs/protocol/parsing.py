@@ -13,10 +13,10 @@ import re
 from typing import Any, Callable, Optional
 from urllib.parse import parse_qs, unquote
 
-from . import moto_compat
-from .errors import InvalidRequestException
-from .service_model import Member, OperationSpec
-from .validation import fail, format_value, validation_error
+from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.protocol.errors import InvalidRequestException
+from moto_iotjobs.protocol.service_model import Member, OperationSpec
+from moto_iotjobs.protocol.validation import fail, format_value, validation_error
 
 _INTEGER_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)

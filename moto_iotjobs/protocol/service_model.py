@@ -16,7 +16,7 @@ from typing import Any
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape
 
-from .errors import CONTROL_PLANE
+from moto_iotjobs.protocol.errors import CONTROL_PLANE
 
 #: The operations this plugin answers itself, per plane. Everything else on the `iot` host
 #: (things, thing groups, certificates, ...) stays with moto's own IoT backend.
@@ -150,7 +150,7 @@ def _spec(plane: str, operation_name: str) -> OperationSpec:
 @cache
 def operations(plane: str) -> dict[str, OperationSpec]:
     """Every operation we serve on `plane`, by name, with validators compiled."""
-    from .validation import compile_operation
+    from moto_iotjobs.protocol.validation import compile_operation
 
     names = CONTROL_PLANE_OPERATIONS if plane == CONTROL_PLANE else DEVICE_PLANE_OPERATIONS
     specs = {}

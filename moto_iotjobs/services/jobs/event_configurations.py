@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from .serialization import control_time
-from .service_model import service_model
+from moto_iotjobs.protocol.service_model import service_model
+from moto_iotjobs.services.jobs.serialization import control_time
 
 
 class EventConfigurations:

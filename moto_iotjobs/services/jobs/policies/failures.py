@@ -14,7 +14,7 @@ comment; their exact text is not documented (see README).
 
 from __future__ import annotations
 
-from .lifecycle import (
+from moto_iotjobs.services.jobs.lifecycle import (
     FAILED,
     JOB_CANCELED,
     JOB_IN_PROGRESS,
@@ -24,8 +24,8 @@ from .lifecycle import (
     TIMED_OUT,
     Actor,
 )
-from .records import Job, JobExecution
-from .timers import TimeDriven
+from moto_iotjobs.services.jobs.policies.timeouts import TimeDriven
+from moto_iotjobs.services.jobs.records import Job, JobExecution
 
 ABORT_REASON_CODE = "ABORT_CRITERIA_MET"
 _FINISHED = (SUCCEEDED, FAILED, REJECTED, TIMED_OUT)

@@ -27,13 +27,20 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, Optional
 from uuid import uuid4
 
-from . import moto_compat
-from .lifecycle import IN_PROGRESS, JOB_CANCELED, JOB_COMPLETED, PENDING, QUEUED, TERMINAL
-from .records import Job, JobExecution
-from .serialization import device_summary
+from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.services.jobs.lifecycle import (
+    IN_PROGRESS,
+    JOB_CANCELED,
+    JOB_COMPLETED,
+    PENDING,
+    QUEUED,
+    TERMINAL,
+)
+from moto_iotjobs.services.jobs.records import Job, JobExecution
+from moto_iotjobs.services.jobs.serialization import device_summary
 
 if TYPE_CHECKING:
-    from .backend import IoTJobsBackend
+    from moto_iotjobs.services.jobs.backend import IoTJobsBackend
 
 Sink = Callable[[str, bytes], None]
 
@@ -158,7 +165,7 @@ class Notifier:
             publish(f"$aws/things/{thing}/jobs/notify-next", shared[1])
 
     def _next_payload(self, nxt: JobExecution, now: float) -> bytes:
-        from .documents import document_for_device
+        from moto_iotjobs.services.jobs.documents import document_for_device
 
         execution = {"jobId": nxt.job.job_id, "status": nxt.status, **device_summary(nxt)}
         execution["jobDocument"] = _document_object(document_for_device(self.backend, nxt.job))
@@ -258,7 +265,7 @@ class Notifier:
         self.publish(f"$aws/events/job/{job.job_id}/{operation}", _dumps(payload))
 
     def _execution_terminal_event(self, execution: JobExecution, operation: str, now: float) -> None:
-        from .serialization import thing_arn
+        from moto_iotjobs.services.jobs.serialization import thing_arn
 
         payload: dict[str, Any] = {
             "eventType": "JOB_EXECUTION",

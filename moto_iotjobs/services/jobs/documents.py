@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote, urlsplit
 
-from . import moto_compat
-from .errors import InvalidRequestException
-from .parsing import strict_json
+from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.protocol.errors import InvalidRequestException
+from moto_iotjobs.protocol.parsing import strict_json
 
 if TYPE_CHECKING:
-    from .records import Job
-    from .store import JobStore
+    from moto_iotjobs.services.jobs.records import Job
+    from moto_iotjobs.services.jobs.store import JobStore
 
 #: Largest document AWS accepts: 32 KB of UTF-8 (CreateJob `document`).
 MAX_DOCUMENT_BYTES = 32 * 1024
@@ -114,7 +114,7 @@ def job_source(store: JobStore, params: dict[str, Any]) -> JobSource:
     if document is not None and document_source is not None:
         raise InvalidRequestException("Specify either document or documentSource, not both")
     if template_arn is not None:
-        from .templates import source_from_template
+        from moto_iotjobs.services.jobs.templates import source_from_template
 
         source = source_from_template(store, template_arn, parameters, document, document_source)  # type: ignore[arg-type]
     elif parameters is not None:

@@ -19,9 +19,9 @@ from typing import Any, Callable, Optional
 
 from botocore.model import Shape
 
-from .errors import InvalidRequestException
-from .patterns import compile_pattern
-from .service_model import OperationSpec
+from moto_iotjobs.protocol.errors import InvalidRequestException
+from moto_iotjobs.protocol.patterns import compile_pattern
+from moto_iotjobs.protocol.service_model import OperationSpec
 
 Check = Callable[[Any, str, list], None]
 

@@ -17,15 +17,19 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from .errors import ConflictException, InvalidRequestException, ResourceNotFoundException
-from .indexes import SeqIndex
-from .pagination import decode_token, take_page
-from .store import JobStore
+from moto_iotjobs.protocol.errors import (
+    ConflictException,
+    InvalidRequestException,
+    ResourceNotFoundException,
+)
+from moto_iotjobs.protocol.pagination import decode_token, take_page
+from moto_iotjobs.services.jobs.indexes import SeqIndex
+from moto_iotjobs.services.jobs.store import JobStore
 
 if TYPE_CHECKING:
-    from .documents import JobSource
+    from moto_iotjobs.services.jobs.documents import JobSource
 
-_CATALOGUE = Path(__file__).with_name("data") / "managed_job_templates.json"
+_CATALOGUE = Path(__file__).parents[2] / "data" / "managed_job_templates.json"
 
 _TEMPLATE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):iot:(?P<region>[a-z0-9-]+):(?P<account>\d{12})?:"
@@ -89,7 +93,7 @@ class JobTemplates(JobStore):
     def sync_registry_templates(self) -> None:
         """Templates in moto's own IoT backend are templates too: CloudFormation's
         AWS::IoT::JobTemplate creates, replaces and deletes them there. Mirror them."""
-        from .targets import iot_registry
+        from moto_iotjobs.services.jobs.targets import iot_registry
 
         theirs = iot_registry(self.account_id, self.region_name).jobs_templates
         for template_id, template in list(self.job_templates.items()):
@@ -126,7 +130,7 @@ class JobTemplates(JobStore):
             self.job_templates_index.add(mirror.seq, mirror)
 
     def create_job_template(self, params: dict[str, Any], now: float) -> JobTemplate:
-        from .documents import check_document, load_document_source
+        from moto_iotjobs.services.jobs.documents import check_document, load_document_source
 
         self.sync_registry_templates()
         template_id = params["jobTemplateId"]
@@ -211,7 +215,7 @@ class JobTemplates(JobStore):
         del self.job_templates[template.template_id]
         self.job_templates_index.discard(template.seq)
         if template.mirror_of is not None:
-            from .targets import iot_registry
+            from moto_iotjobs.services.jobs.targets import iot_registry
 
             iot_registry(self.account_id, self.region_name).jobs_templates.pop(template.template_id, None)
 
@@ -263,7 +267,12 @@ def source_from_template(
     document_source: Optional[str],
 ) -> JobSource:
     """The document and defaults of a job created with `jobTemplateArn`."""
-    from .documents import JobSource, check_document, load_document_source, substitute_parameters
+    from moto_iotjobs.services.jobs.documents import (
+        JobSource,
+        check_document,
+        load_document_source,
+        substitute_parameters,
+    )
 
     match = _parse_template_arn(template_arn)
     if match.group("region") != store.region_name:

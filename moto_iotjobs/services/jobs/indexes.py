@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Generic, Optional, TypeVar, Union
 
 if TYPE_CHECKING:
-    from .records import JobExecution
+    from moto_iotjobs.services.jobs.records import JobExecution
 
 T = TypeVar("T")
 

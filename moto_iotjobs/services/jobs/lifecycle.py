@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from .errors import InvalidRequestException, InvalidStateTransitionException
+from moto_iotjobs.protocol.errors import InvalidRequestException, InvalidStateTransitionException
 
 # Job statuses (iot JobStatus enum).
 JOB_IN_PROGRESS = "IN_PROGRESS"

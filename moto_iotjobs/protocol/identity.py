@@ -14,7 +14,7 @@ import os
 import re
 from typing import Any, Optional
 
-from . import moto_compat
+from moto_iotjobs.moto_integration import compat as moto_compat
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"

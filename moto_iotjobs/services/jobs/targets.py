@@ -12,11 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import moto_compat
-from .errors import InvalidRequestException, ResourceNotFoundException
+from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.protocol.errors import InvalidRequestException, ResourceNotFoundException
 
 if TYPE_CHECKING:
-    from .moto_compat import IoTBackend
+    from moto_iotjobs.moto_integration.compat import IoTBackend
 
 THING = "thing"
 THING_GROUP = "thinggroup"

@@ -1,0 +1,46 @@
+"""What answers each host: the `iot` host's job operations and the `iot-jobs-data` hosts go
+to the jobs handlers; every other `iot` operation to moto's own IoT responses (watched for
+the registry changes continuous jobs follow, `registry_watch`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from moto_iotjobs.moto_integration.registry_watch import IoTJobsResponse
+from moto_iotjobs.protocol.dispatch import TYPE_RESPONSE, handle
+from moto_iotjobs.protocol.errors import CONTROL_PLANE, DEVICE_PLANE, InvalidRequestException
+from moto_iotjobs.protocol.parsing import RawRequest
+from moto_iotjobs.services.jobs.backend import iotjobs_backends
+from moto_iotjobs.services.jobs.handlers import CONTROL_HANDLERS, DEVICE_HANDLERS
+
+#: Paths of the `iot` host that belong to job (and job template) operations only: a request
+#: there that matches none of them (a label holding a raw `/`, a wrong method) is answered
+#: here, since moto's own IoT responses raise NotImplementedError for the job operations
+#: moto does not implement (UpdateJob, DescribeManagedJobTemplate, ...).
+_JOB_PATHS = re.compile(r"^/(?:jobs|job-templates|managed-job-templates|things/.+/jobs)(?:/|$)")
+
+
+def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:
+    """Route for the whole `iot` host: job operations here, the rest to moto."""
+    response = handle(CONTROL_PLANE, CONTROL_HANDLERS, iotjobs_backends, request, full_url)
+    if response is not None:
+        return response
+    raw = RawRequest(request, full_url)
+    if _JOB_PATHS.match(raw.raw_path):
+        return InvalidRequestException(
+            f"No iot operation matches {raw.method} {raw.raw_path}"
+        ).to_response(CONTROL_PLANE)
+    return IoTJobsResponse.dispatch(request, full_url, headers)  # type: ignore[no-any-return,unused-ignore]
+
+
+def device_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:
+    """Route for the `iot-jobs-data` hosts: every path is ours."""
+    response = handle(DEVICE_PLANE, DEVICE_HANDLERS, iotjobs_backends, request, full_url)
+    if response is not None:
+        return response
+    raw = RawRequest(request, full_url)
+    return InvalidRequestException(
+        f"No iot-jobs-data operation matches {raw.method} {raw.raw_path}"
+    ).to_response(DEVICE_PLANE)

@@ -1,0 +1,82 @@
+"""moto's IoT responses for everything that is not a job operation, watched: group
+membership changes and deleted things are passed on to the job backend (continuous jobs,
+REMOVED executions), under the job backend's lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.services.jobs.backend import IoTJobsBackend, iotjobs_backends
+from moto_iotjobs.timing import clock
+
+
+class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
+    """moto's IoT responses for everything but jobs, telling the job backend when a thing's
+    group membership changes or a thing is deleted (continuous jobs, REMOVED executions)."""
+
+    def _jobs_backend(self) -> IoTJobsBackend:
+        return iotjobs_backends[self.current_account][self.region]
+
+    def _after_registry_change(self, thing_name: Optional[str], deleted: bool = False) -> None:
+        if thing_name:
+            self._after_membership_change([thing_name], deleted)
+
+    def _after_membership_change(self, thing_names: list[str], deleted: bool = False) -> None:
+        backend = self._jobs_backend()
+        now = clock.now()
+        with backend.lock:
+            backend.advance(now)
+            for thing_name in thing_names:
+                if deleted:
+                    backend.on_thing_deleted(thing_name, now)
+                else:
+                    backend.on_membership_changed(thing_name, now)
+
+    def _thing_name_param(self) -> Optional[str]:
+        name = self._get_param("thingName")
+        if name:
+            return str(name)
+        arn = self._get_param("thingArn")
+        return str(arn).rsplit("/", 1)[-1] if arn else None
+
+    def add_thing_to_thing_group(self) -> Any:
+        result = super().add_thing_to_thing_group()
+        self._after_registry_change(self._thing_name_param())
+        return result
+
+    def remove_thing_from_thing_group(self) -> Any:
+        result = super().remove_thing_from_thing_group()
+        self._after_registry_change(self._thing_name_param())
+        return result
+
+    def update_thing_groups_for_thing(self) -> Any:
+        result = super().update_thing_groups_for_thing()
+        self._after_registry_change(self._thing_name_param())
+        return result
+
+    def delete_thing_group(self) -> Any:
+        name = self._get_param("thingGroupName")
+        members = [
+            thing.thing_name
+            for group in self.iot_backend.thing_groups.values()
+            if group.thing_group_name == name
+            for thing in group.things.values()
+        ]
+        result = super().delete_thing_group()
+        self._after_membership_change(members)
+        return result
+
+    def delete_thing(self) -> Any:
+        thing_name = self._thing_name_param()
+        thing = self.iot_backend.describe_thing(thing_name) if thing_name else None
+        result = super().delete_thing()
+        if thing is not None:
+            # moto leaves a deleted thing in its thing groups; AWS does not. Left there, a
+            # job targeting the group would queue an execution for a thing that no longer
+            # exists, and a thing recreated under that name would be a member at once.
+            for group in self.iot_backend.thing_groups.values():
+                group.things.pop(thing.arn, None)
+        self._after_registry_change(thing_name, deleted=True)
+        return result

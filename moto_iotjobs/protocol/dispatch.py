@@ -1,0 +1,89 @@
+"""Generic request dispatch: route, parse, validate, call the operation's handler, serialize.
+
+This is a lean path of its own rather than moto's `BaseResponse` machinery (which spends
+most of a call in generic parsing and its XML/JSON serializer): the route comes from the
+botocore model, the handler (one named function per operation, in the service's
+`handlers.py`) returns the output structure, written out as JSON. Nothing here knows a
+service's behaviour: the service hands in its handlers and its backends.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any, Callable, Optional
+from uuid import uuid4
+
+from moto_iotjobs.faults import check_fault
+from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.protocol.errors import (
+    InternalFailureException,
+    InvalidRequestException,
+    JobsError,
+)
+from moto_iotjobs.protocol.identity import request_account, request_region
+from moto_iotjobs.protocol.parsing import RawRequest, parse_params
+from moto_iotjobs.protocol.service_model import match_route
+from moto_iotjobs.protocol.validation import validate
+from moto_iotjobs.timing import clock
+
+log = logging.getLogger(__name__)
+
+#: handler(backend, typed parameters, now) -> the output structure
+Handler = Callable[[Any, dict[str, Any], float], Any]
+#: moto's (status, headers, body) response triple
+TYPE_RESPONSE = tuple[int, dict[str, str], Any]
+
+def backend_for(backends: Any, raw: RawRequest) -> Any:
+    """The caller's backend: account from the credentials, region from the host."""
+    account = request_account(raw.headers)
+    region = request_region(raw.host, raw.headers)
+    try:
+        return moto_compat.backend_of(backends, account, region)
+    except KeyError:
+        raise InvalidRequestException(f"Unknown region {region}") from None
+
+
+_encode = json.JSONEncoder(separators=(",", ":")).encode
+_request_ids = itertools.count(1)
+_REQUEST_ID_PREFIX = str(uuid4())[:24]  # a UUID-shaped id: random prefix, counter suffix
+
+
+def _json_response(body: Any) -> TYPE_RESPONSE:
+    return (
+        200,
+        {
+            "Content-Type": "application/json",
+            "x-amzn-RequestId": f"{_REQUEST_ID_PREFIX}{next(_request_ids):012x}",
+        },
+        _encode(body),
+    )
+
+
+def handle(
+    plane: str, handlers: Mapping[str, Handler], backends: Any, request: Any, full_url: str
+) -> Optional[TYPE_RESPONSE]:
+    """Answer a request if `handlers` has its operation; None when it is not theirs."""
+    moto_compat.check_services()
+    raw = RawRequest(request, full_url)
+    route = match_route(plane, raw.method, raw.raw_path)
+    if route is None:
+        return None
+    spec, labels = route
+    try:
+        check_fault(plane, spec.name)
+        params = parse_params(spec, labels, raw)
+        validate(spec, params)
+        backend = backend_for(backends, raw)
+        now = clock.now()
+        with backend.lock:
+            backend.advance(now)
+            body = handlers[spec.name](backend, params, now)
+        return _json_response(body)
+    except JobsError as error:
+        return error.to_response(plane)
+    except Exception:  # a defect of ours: answer as AWS does, never with a traceback
+        log.exception("moto_iotjobs failed on %s %s", raw.method, raw.raw_path)
+        return InternalFailureException("Internal failure in moto_iotjobs").to_response(plane)

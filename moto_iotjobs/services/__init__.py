@@ -1,0 +1,1 @@
+"""One subpackage per AWS service family the plugin serves."""

@@ -1,0 +1,1 @@
+"""AWS IoT Jobs: records, lifecycle table, store, operations of both planes, documents, templates, targets, notifications."""
