@@ -9,11 +9,17 @@ import re
 from typing import Any
 
 from moto_iotjobs.moto_integration.registry_watch import IoTJobsResponse
-from moto_iotjobs.protocol.dispatch import TYPE_RESPONSE, handle
+from moto_iotjobs.protocol.dispatch import TYPE_RESPONSE, OperationTable, handle
 from moto_iotjobs.protocol.errors import CONTROL_PLANE, DEVICE_PLANE, InvalidRequestException
 from moto_iotjobs.protocol.parsing import RawRequest
 from moto_iotjobs.services.jobs.backend import iotjobs_backends
 from moto_iotjobs.services.jobs.handlers import CONTROL_HANDLERS, DEVICE_HANDLERS
+
+#: Every service's operations, plane by plane: add a new service's handlers here.
+CONTROL_TABLE = OperationTable(CONTROL_PLANE)
+CONTROL_TABLE.add(CONTROL_HANDLERS, iotjobs_backends)
+DEVICE_TABLE = OperationTable(DEVICE_PLANE)
+DEVICE_TABLE.add(DEVICE_HANDLERS, iotjobs_backends)
 
 #: Paths of the `iot` host that belong to job (and job template) operations only: a request
 #: there that matches none of them (a label holding a raw `/`, a wrong method) is answered
@@ -24,7 +30,7 @@ _JOB_PATHS = re.compile(r"^/(?:jobs|job-templates|managed-job-templates|things/.
 
 def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:
     """Route for the whole `iot` host: job operations here, the rest to moto."""
-    response = handle(CONTROL_PLANE, CONTROL_HANDLERS, iotjobs_backends, request, full_url)
+    response = handle(CONTROL_TABLE, request, full_url)
     if response is not None:
         return response
     raw = RawRequest(request, full_url)
@@ -37,7 +43,7 @@ def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RE
 
 def device_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:
     """Route for the `iot-jobs-data` hosts: every path is ours."""
-    response = handle(DEVICE_PLANE, DEVICE_HANDLERS, iotjobs_backends, request, full_url)
+    response = handle(DEVICE_TABLE, request, full_url)
     if response is not None:
         return response
     raw = RawRequest(request, full_url)

@@ -3,7 +3,7 @@
 Broker-independent: ``JobsMqttApi(region_name, account_id)`` is a handler
 ``(topic, payload) -> [(reply_topic, reply_payload), ...]`` for ``JobsTopicBridge``. Each request
 goes through the HTTP device plane's own steps (fault check, botocore-model validation,
-``backend.lock``, ``backend.advance(now)``, the ``DEVICE_HANDLERS`` of ``responses.py``), so the
+``backend.lock``, ``backend.advance(now)``, the ``DEVICE_HANDLERS`` of ``services/jobs/handlers.py``), so the
 rules live in one place; only the framing differs:
 
 =============================================  =================================
@@ -57,6 +57,7 @@ from moto_iotjobs.protocol.service_model import operations
 from moto_iotjobs.protocol.validation import validate
 from moto_iotjobs.services.jobs import serialization
 from moto_iotjobs.services.jobs.documents import document_for_device
+from moto_iotjobs.services.jobs.handlers import DEVICE_HANDLERS
 from moto_iotjobs.timing import clock
 
 __all__ = [
@@ -137,7 +138,7 @@ def _document_object(document: Any) -> Any:
 
 def _body_members(operation: str) -> tuple[str, ...]:
     """Input members of an operation that travel in the MQTT payload (all but the topic's)."""
-    spec = operations(DEVICE_PLANE)[operation]
+    spec = operations(DEVICE_PLANE, DEVICE_HANDLERS)[operation]
     return tuple(m.name for m in spec.members if m.location != "uri")
 
 
@@ -158,7 +159,7 @@ class JobsMqttApi:
         self.region_name = region_name
         self.account_id = account_id or os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT
         self._now = now
-        self._members = {name: _body_members(name) for name in operations(DEVICE_PLANE)}
+        self._members = {name: _body_members(name) for name in operations(DEVICE_PLANE, DEVICE_HANDLERS)}
 
     def backend(self) -> Any:
         from moto_iotjobs import jobs_backend
@@ -202,10 +203,8 @@ class JobsMqttApi:
         return [(topic + "/accepted", _dumps(answer))]
 
     def _answer(self, request: JobsRequestTopic, body: dict[str, Any], now: float) -> dict[str, Any]:
-        from moto_iotjobs.services.jobs.handlers import DEVICE_HANDLERS
-
         operation = request.operation
-        spec = operations(DEVICE_PLANE)[operation]
+        spec = operations(DEVICE_PLANE, DEVICE_HANDLERS)[operation]
         params = {name: body[name] for name in self._members[operation] if name in body}
         params["thingName"] = request.thing_name
         if request.job_id is not None:

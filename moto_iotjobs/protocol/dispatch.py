@@ -25,7 +25,7 @@ from moto_iotjobs.protocol.errors import (
 )
 from moto_iotjobs.protocol.identity import request_account, request_region
 from moto_iotjobs.protocol.parsing import RawRequest, parse_params
-from moto_iotjobs.protocol.service_model import match_route
+from moto_iotjobs.protocol.service_model import OperationSpec, RouteIndex, operation_spec
 from moto_iotjobs.protocol.validation import validate
 from moto_iotjobs.timing import clock
 
@@ -62,25 +62,61 @@ def _json_response(body: Any) -> TYPE_RESPONSE:
     )
 
 
-def handle(
-    plane: str, handlers: Mapping[str, Handler], backends: Any, request: Any, full_url: str
-) -> Optional[TYPE_RESPONSE]:
-    """Answer a request if `handlers` has its operation; None when it is not theirs."""
+class OperationTable:
+    """Every operation served on one plane (a botocore service: `iot`, `iot-jobs-data`),
+    whichever service implements it: name -> (handler, that service's backends).
+
+    Services are added explicitly, in one place (`moto_integration.planes`); an operation
+    the table does not hold is not ours, and the caller falls back (to moto on `iot`)."""
+
+    def __init__(self, plane: str) -> None:
+        self.plane = plane
+        self._operations: dict[str, tuple[Handler, Any]] = {}
+        self._routes: Optional[RouteIndex] = None
+
+    def add(self, handlers: Mapping[str, Handler], backends: Any) -> None:
+        """Serve `handlers` (operation name -> handler) with state from `backends`."""
+        for name, handler in handlers.items():
+            if name in self._operations:
+                raise ValueError(f"{self.plane} operation {name} is served twice")
+            self._operations[name] = (handler, backends)
+        self._routes = None
+
+    def names(self) -> list[str]:
+        return list(self._operations)
+
+    def specs(self) -> dict[str, OperationSpec]:
+        return {name: operation_spec(self.plane, name) for name in self._operations}
+
+    def match(self, method: str, raw_path: str) -> Optional[tuple[OperationSpec, dict[str, str]]]:
+        routes = self._routes
+        if routes is None:  # built on first use: loading botocore's model costs ~0.2 s
+            routes = self._routes = RouteIndex(self.specs().values())
+        return routes.match(method, raw_path)
+
+    def handler(self, name: str) -> tuple[Handler, Any]:
+        return self._operations[name]
+
+
+def handle(table: OperationTable, request: Any, full_url: str) -> Optional[TYPE_RESPONSE]:
+    """Answer a request if `table` has its operation; None when it is not ours."""
     moto_compat.check_services()
     raw = RawRequest(request, full_url)
-    route = match_route(plane, raw.method, raw.raw_path)
+    route = table.match(raw.method, raw.raw_path)
     if route is None:
         return None
+    plane = table.plane
     spec, labels = route
     try:
         check_fault(plane, spec.name)
         params = parse_params(spec, labels, raw)
         validate(spec, params)
+        handler, backends = table.handler(spec.name)
         backend = backend_for(backends, raw)
         now = clock.now()
         with backend.lock:
             backend.advance(now)
-            body = handlers[spec.name](backend, params, now)
+            body = handler(backend, params, now)
         return _json_response(body)
     except JobsError as error:
         return error.to_response(plane)

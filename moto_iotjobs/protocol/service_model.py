@@ -9,46 +9,13 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
 from botocore.loaders import Loader
 from botocore.model import OperationModel, ServiceModel, Shape
-
-from moto_iotjobs.protocol.errors import CONTROL_PLANE
-
-#: The operations this plugin answers itself, per plane. Everything else on the `iot` host
-#: (things, thing groups, certificates, ...) stays with moto's own IoT backend.
-CONTROL_PLANE_OPERATIONS: tuple[str, ...] = (
-    "CreateJob",
-    "DescribeJob",
-    "ListJobs",
-    "UpdateJob",
-    "CancelJob",
-    "DeleteJob",
-    "GetJobDocument",
-    "AssociateTargetsWithJob",
-    "ListJobExecutionsForJob",
-    "ListJobExecutionsForThing",
-    "DescribeJobExecution",
-    "CancelJobExecution",
-    "DeleteJobExecution",
-    "CreateJobTemplate",
-    "DescribeJobTemplate",
-    "ListJobTemplates",
-    "DeleteJobTemplate",
-    "DescribeManagedJobTemplate",
-    "ListManagedJobTemplates",
-    "UpdateEventConfigurations",
-    "DescribeEventConfigurations",
-)
-DEVICE_PLANE_OPERATIONS: tuple[str, ...] = (
-    "GetPendingJobExecutions",
-    "StartNextPendingJobExecution",
-    "DescribeJobExecution",
-    "UpdateJobExecution",
-)
 
 _loader_lock = threading.Lock()
 
@@ -148,39 +115,39 @@ def _spec(plane: str, operation_name: str) -> OperationSpec:
 
 
 @cache
-def operations(plane: str) -> dict[str, OperationSpec]:
-    """Every operation we serve on `plane`, by name, with validators compiled."""
+def operation_spec(plane: str, name: str) -> OperationSpec:
+    """One operation of `plane`'s model, its validators compiled (once per process)."""
     from moto_iotjobs.protocol.validation import compile_operation
 
-    names = CONTROL_PLANE_OPERATIONS if plane == CONTROL_PLANE else DEVICE_PLANE_OPERATIONS
-    specs = {}
-    for name in names:
-        spec = _spec(plane, name)
-        compile_operation(spec)
-        specs[name] = spec
-    return specs
+    spec = _spec(plane, name)
+    compile_operation(spec)
+    return spec
+
+
+def operations(plane: str, names: Iterable[str]) -> dict[str, OperationSpec]:
+    """The named operations of `plane`, by name."""
+    return {name: operation_spec(plane, name) for name in names}
 
 
 def _first_segment(path: str) -> str:
     return path[1:].split("/", 1)[0]
 
 
-@cache
-def routes(plane: str) -> dict[tuple[str, str], list[OperationSpec]]:
+class RouteIndex:
     """Operations by HTTP method and first path segment (`jobs`, `things`, ...), most
     specific URI first, so a request tries only a handful of patterns."""
-    table: dict[tuple[str, str], list[OperationSpec]] = {}
-    for spec in operations(plane).values():
-        table.setdefault((spec.method, _first_segment(spec.request_uri)), []).append(spec)
-    for specs in table.values():
-        specs.sort(key=lambda s: (-s.request_uri.count("/"), s.request_uri.count("{")))
-    return table
 
+    def __init__(self, specs: Iterable[OperationSpec]) -> None:
+        table: dict[tuple[str, str], list[OperationSpec]] = {}
+        for spec in specs:
+            table.setdefault((spec.method, _first_segment(spec.request_uri)), []).append(spec)
+        for candidates in table.values():
+            candidates.sort(key=lambda s: (-s.request_uri.count("/"), s.request_uri.count("{")))
+        self._table = table
 
-def match_route(plane: str, method: str, raw_path: str) -> tuple[OperationSpec, dict[str, str]] | None:
-    for spec in routes(plane).get((method, _first_segment(raw_path)), ()):
-        match = spec.path_regex.match(raw_path)
-        if match is not None:
-            return spec, match.groupdict()
-    return None
-
+    def match(self, method: str, raw_path: str) -> tuple[OperationSpec, dict[str, str]] | None:
+        for spec in self._table.get((method, _first_segment(raw_path)), ()):
+            match = spec.path_regex.match(raw_path)
+            if match is not None:
+                return spec, match.groupdict()
+        return None

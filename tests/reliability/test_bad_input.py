@@ -1,6 +1,6 @@
 """Every operation the plugin serves, fed invalid input derived from botocore's models.
 
-The operations come from `CONTROL_PLANE_OPERATIONS` / `DEVICE_PLANE_OPERATIONS` at run time,
+The operations come from the served operation tables (`moto_integration.planes`) at run time,
 so operations added later are covered without touching this file (their valid values are
 synthesized from the model; add a baseline to `badinput.BASELINES` for sharper cases).
 
@@ -36,7 +36,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from moto_iotjobs import mock_iotjobs
-from moto_iotjobs.protocol.service_model import CONTROL_PLANE_OPERATIONS, DEVICE_PLANE_OPERATIONS
+from moto_iotjobs.moto_integration.planes import CONTROL_TABLE, DEVICE_TABLE
 
 from . import badinput
 from .badinput import CONTROL, DEVICE, Case
@@ -51,7 +51,7 @@ from .helpers import (
 )
 from .summary import record
 
-OPERATIONS = {CONTROL: list(CONTROL_PLANE_OPERATIONS), DEVICE: list(DEVICE_PLANE_OPERATIONS)}
+OPERATIONS = {CONTROL: CONTROL_TABLE.names(), DEVICE: DEVICE_TABLE.names()}
 CASES = badinput.all_cases(OPERATIONS)
 PLANE_ERRORS = {plane: badinput.plane_errors(plane, names) for plane, names in OPERATIONS.items()}
 SNAPSHOT_THINGS = (*badinput.THINGS, "no-such-thing")
