@@ -68,11 +68,14 @@ def test_create_continuous_job(iot, fleet):
 
 
 def test_unset_configs_come_back_as_empty_objects(iot, thing):
+    """Live capture (docs/live-service.md, DescribeJob shape): timeoutConfig and
+    schedulingConfig are {} when unset; abortConfig is omitted."""
     iot.create_job(jobId="j1", targets=[thing], document=DOCUMENT)
     job = iot.describe_job(jobId="j1")["job"]
     assert job["presignedUrlConfig"] == {}
     assert job["jobExecutionsRolloutConfig"] == {}
     assert job["timeoutConfig"] == {}
+    assert job["schedulingConfig"] == {}
     for absent in ("abortConfig", "jobExecutionsRetryConfig", "description", "completedAt",
                    "forceCanceled", "reasonCode", "comment", "namespaceId"):
         assert absent not in job

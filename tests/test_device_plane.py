@@ -481,9 +481,10 @@ def test_fleet_runs_a_job_to_completion(iot, jobs_data):
 # --- endpoints ------------------------------------------------------------------------------
 
 
-def test_device_code_using_the_jobs_endpoint_works(iot, one_job):
-    address = iot.describe_endpoint(endpointType="iot:Jobs")["endpointAddress"]
-    assert ".jobs.iot.us-east-1.amazonaws.com" in address
+def test_device_code_using_the_data_ats_endpoint_works(iot, one_job):
+    """The live service hands devices the Data-ATS endpoint for jobs (docs/live-service.md)."""
+    address = iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
+    assert address.endswith("-ats.iot.us-east-1.amazonaws.com")
     device = boto3.client("iot-jobs-data", region_name="us-east-1",
                           endpoint_url=f"https://{address}")
     assert [q["jobId"] for q in device.get_pending_job_executions(thingName="dev1")["queuedJobs"]] == ["j1"]

@@ -235,6 +235,10 @@ def test_certificates_and_policies_still_served_by_moto(iot, thing):
     assert [p["policyName"] for p in iot.list_policies()["policies"]] == ["p"]
 
 
-def test_describe_endpoint_still_served_by_moto(iot):
+def test_describe_endpoint_is_stable_per_account(iot):
+    """One address per account, as AWS gives (moto drew a random one on every call)."""
     address = iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"]
     assert address.endswith("-ats.iot.us-east-1.amazonaws.com")
+    assert iot.describe_endpoint()["endpointAddress"] == address  # the default type
+    credentials = iot.describe_endpoint(endpointType="iot:CredentialProvider")["endpointAddress"]
+    assert credentials == address.replace("-ats.iot.", ".credentials.iot.")

@@ -99,7 +99,7 @@ def job_rules(job: dict, path: str) -> list[str]:
         errors.append(f"{path}: forceCanceled on a {job['status']} job")
     if "jobProcessDetails" in job and set(job["jobProcessDetails"]) != set(COUNTERS.values()):
         errors.append(f"{path}: jobProcessDetails lacks counters: {job['jobProcessDetails']}")
-    for key in ("presignedUrlConfig", "jobExecutionsRolloutConfig", "timeoutConfig"):
+    for key in ("presignedUrlConfig", "jobExecutionsRolloutConfig", "timeoutConfig", "schedulingConfig"):
         if "jobProcessDetails" in job and key not in job:
             errors.append(f"{path}: {key} missing (AWS shows {{}} when unset)")
     return errors

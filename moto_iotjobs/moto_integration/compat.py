@@ -16,7 +16,8 @@ The internals, and why each is needed:
 - `moto.moto_api._internal.urls.url_paths`: where `/moto-api/...` endpoints are declared;
   `moto.core.utils.convert_regex_to_flask_path` turns a route into a werkzeug rule.
 - `moto.iot.responses.IoTResponse`: moto's IoT response class, subclassed to observe
-  registry changes (group membership, deleted things) that continuous jobs follow.
+  registry changes (group membership, deleted things) that continuous jobs follow;
+  `moto.iotdata.responses.IoTDataPlaneResponse`, which answers the rest of the Data-ATS host.
 - `moto.iot.models.iot_backends` (`things`, `thing_groups`, a group's `things`),
   `moto.iotdata.models.iotdata_backends` (`published_payloads`),
   `moto.s3.models.s3_backends` (`buckets`, a bucket's `keys`),
@@ -55,6 +56,7 @@ __all__ = [
     "moto_api_url_paths",
     "flask_path",
     "iot_response_class",
+    "iotdata_response_class",
     "iot_registry",
     "iotdata_backend",
     "s3_object",
@@ -112,6 +114,13 @@ def moto_api_url_paths() -> dict[str, Any]:
     from moto.moto_api._internal import urls as moto_api_urls
 
     return moto_api_urls.url_paths  # type: ignore[no-any-return,unused-ignore]
+
+
+def iotdata_response_class() -> Any:
+    """moto's iot-data response class (shadows, publish), for the shared Data-ATS host."""
+    from moto.iotdata.responses import IoTDataPlaneResponse
+
+    return IoTDataPlaneResponse
 
 
 def iot_response_class() -> type:
@@ -279,6 +288,10 @@ def check_services() -> None:
         "delete_thing",
     ):
         _require(hasattr(response_class, method), f"moto's IoTResponse has no {method}")
+    _require(
+        callable(getattr(iotdata_response_class(), "dispatch", None)),
+        "moto's IoTDataPlaneResponse has no dispatch",
+    )
     for module, name in (
         (iot_models, "iot_backends"),
         (iotdata_models, "iotdata_backends"),

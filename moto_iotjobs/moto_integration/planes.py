@@ -1,6 +1,7 @@
 """What answers each host: the `iot` host's job operations and the `iot-jobs-data` hosts go
 to the jobs handlers; every other `iot` operation to moto's own IoT responses (watched for
-the registry changes continuous jobs follow, `registry_watch`).
+the registry changes continuous jobs follow, `registry_watch`). On the Data-ATS host the
+device-plane operations are ours and everything else (shadows, publish) is moto's iot-data.
 """
 
 from __future__ import annotations
@@ -8,16 +9,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.moto_integration.registry_watch import IoTJobsResponse
 from moto_iotjobs.protocol.dispatch import TYPE_RESPONSE, OperationTable, handle
 from moto_iotjobs.protocol.errors import CONTROL_PLANE, DEVICE_PLANE, InvalidRequestException
 from moto_iotjobs.protocol.parsing import RawRequest
+from moto_iotjobs.services.endpoints import handlers as endpoints
 from moto_iotjobs.services.jobs.backend import iotjobs_backends
 from moto_iotjobs.services.jobs.handlers import CONTROL_HANDLERS, DEVICE_HANDLERS
 
 #: Every service's operations, plane by plane: add a new service's handlers here.
 CONTROL_TABLE = OperationTable(CONTROL_PLANE)
 CONTROL_TABLE.add(CONTROL_HANDLERS, iotjobs_backends)
+CONTROL_TABLE.add(endpoints.CONTROL_HANDLERS, iotjobs_backends)
 DEVICE_TABLE = OperationTable(DEVICE_PLANE)
 DEVICE_TABLE.add(DEVICE_HANDLERS, iotjobs_backends)
 
@@ -42,11 +46,19 @@ def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RE
 
 
 def device_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:
-    """Route for the `iot-jobs-data` hosts: every path is ours."""
+    """Route for the device-plane hosts: on `iot-jobs-data` hosts every path is ours; on the
+    Data-ATS host what is not a device-plane operation goes to moto's iot-data."""
     response = handle(DEVICE_TABLE, request, full_url)
     if response is not None:
         return response
     raw = RawRequest(request, full_url)
+    if _DATA_ATS_HOST.match(raw.host):
+        return moto_compat.iotdata_response_class().dispatch(request, full_url, headers)  # type: ignore[no-any-return,unused-ignore]
     return InvalidRequestException(
         f"No iot-jobs-data operation matches {raw.method} {raw.raw_path}"
     ).to_response(DEVICE_PLANE)
+
+
+#: The Data-ATS hosts: `data-ats.iot.<region>` and the `<prefix>-ats.iot.<region>` that
+#: DescribeEndpoint(iot:Data-ATS) hands out.
+_DATA_ATS_HOST = re.compile(r"^(?:[a-z0-9]+-ats|data-ats)\.iot\.[^.]+\.amazonaws\.com(?::\d+)?$")

@@ -3,9 +3,10 @@ router asks for (`.urls` in-process, `.flask_paths` in the server).
 
 The planes share paths (GET /things/{thing}/jobs exists in both), so they are told apart by
 host: the `iot` host for the control plane; for the device plane the default endpoint
-`data.jobs.iot.<region>`, the `<prefix>.jobs.iot.<region>` endpoint that
-DescribeEndpoint(endpointType="iot:Jobs") hands out, and `iot-jobs-data.<region>`, the host
-moto's server rebuilds from the SigV4 scope.
+`data.jobs.iot.<region>`, the older `<prefix>.jobs.iot.<region>` endpoints,
+`iot-jobs-data.<region>` (the host moto's server rebuilds from the SigV4 scope), and the
+Data-ATS host (`<prefix>-ats.iot.<region>`, from DescribeEndpoint(iot:Data-ATS)), where
+whatever is not a device-plane operation falls through to moto's iot-data.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ control_plane_url_bases = [r"https?://iot\.(.+)\.amazonaws\.com"]
 device_plane_url_bases = [
     r"https?://(?:[a-zA-Z0-9-]+\.)?jobs\.iot\.(.+)\.amazonaws\.com",
     r"https?://iot-jobs-data\.(.+)\.amazonaws\.com",
+    # Data-ATS: the device planes' current endpoint, shared with moto's iot-data
+    r"https?://(?:[a-z0-9]+-ats|data-ats)\.iot\.(.+)\.amazonaws\.com",
 ]
 
 control_plane_url_paths = {"{0}/.*$": control_plane_dispatch}

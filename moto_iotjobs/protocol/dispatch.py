@@ -9,12 +9,10 @@ service's behaviour: the service hands in its handlers and its backends.
 
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
-from uuid import uuid4
 
 from moto_iotjobs.faults import check_fault
 from moto_iotjobs.moto_integration import compat as moto_compat
@@ -25,6 +23,7 @@ from moto_iotjobs.protocol.errors import (
 )
 from moto_iotjobs.protocol.identity import request_account, request_region
 from moto_iotjobs.protocol.parsing import RawRequest, parse_params
+from moto_iotjobs.protocol.request_ids import next_request_id
 from moto_iotjobs.protocol.service_model import OperationSpec, RouteIndex, operation_spec
 from moto_iotjobs.protocol.validation import validate
 from moto_iotjobs.timing import clock
@@ -47,8 +46,6 @@ def backend_for(backends: Any, raw: RawRequest) -> Any:
 
 
 _encode = json.JSONEncoder(separators=(",", ":")).encode
-_request_ids = itertools.count(1)
-_REQUEST_ID_PREFIX = str(uuid4())[:24]  # a UUID-shaped id: random prefix, counter suffix
 
 
 def _json_response(body: Any) -> TYPE_RESPONSE:
@@ -56,7 +53,7 @@ def _json_response(body: Any) -> TYPE_RESPONSE:
         200,
         {
             "Content-Type": "application/json",
-            "x-amzn-RequestId": f"{_REQUEST_ID_PREFIX}{next(_request_ids):012x}",
+            "x-amzn-RequestId": next_request_id(),
         },
         _encode(body),
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+from moto_iotjobs.protocol.request_ids import next_request_id
+
 CONTROL_PLANE = "iot"
 DEVICE_PLANE = "iot-jobs-data"
 
@@ -38,6 +40,7 @@ class JobsError(Exception):
         headers = {
             "x-amzn-ErrorType": self.code,
             "Content-Type": "application/json",
+            "x-amzn-RequestId": next_request_id(),
         }
         return self.status_for(plane), headers, json.dumps(body)
 

@@ -44,7 +44,6 @@ _OPTIONAL_JOB_FIELDS = (
     ("job_template_arn", "jobTemplateArn"),
     ("retry_config", "jobExecutionsRetryConfig"),
     ("document_parameters", "documentParameters"),
-    ("scheduling_config", "schedulingConfig"),
     ("destination_package_versions", "destinationPackageVersions"),
 )
 
@@ -63,6 +62,9 @@ def job(job: Job, scheduled_rollouts: Optional[list[dict[str, str]]] = None) -> 
         "lastUpdatedAt": control_time(job.last_updated_at),
         "jobProcessDetails": process_details(job),
         "timeoutConfig": job.timeout_config or {},
+        # captured on the live service: an unset schedulingConfig is {} too (abortConfig
+        # is omitted); see docs/live-service.md
+        "schedulingConfig": job.scheduling_config or {},
         "isConcurrent": job.is_concurrent,
     }
     for attribute, key in _OPTIONAL_JOB_FIELDS:
