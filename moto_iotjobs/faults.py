@@ -5,7 +5,9 @@
     inject_fault("UpdateJobExecution", "ThrottlingException", count=2)   # the next 2 calls
     inject_fault("*", "ServiceUnavailableException", probability=0.1, seed=7)  # 10 %, repeatable
 
-A rule names an operation (or "*"), optionally a plane ("iot" or "iot-jobs-data"; both by
+A rule names an operation as botocore's model spells it ("ListJobs") or as boto3 does
+("list_jobs"), or "*"; an operation the plugin does not serve on that plane is a ValueError
+(a 400 over HTTP) listing the valid names. It optionally names a plane ("iot" or "iot-jobs-data"; both by
 default), the error code (any error the plugin models: ThrottlingException is 400 on `iot`
 and 429 on `iot-jobs-data`, ServiceUnavailableException 503, InternalFailureException 500,
 ...), and either `count` (fail the next N matching calls) or `probability` with an optional
@@ -26,12 +28,50 @@ import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
+from botocore import xform_name
 from moto.core.base_backend import BackendDict, BaseBackend
 
-from .errors import DEVICE_PLANE, ERRORS_BY_CODE, InvalidRequestException, JobsError
+from .errors import CONTROL_PLANE, DEVICE_PLANE, ERRORS_BY_CODE, InvalidRequestException, JobsError
+from .service_model import CONTROL_PLANE_OPERATIONS, DEVICE_PLANE_OPERATIONS
 
 GLOBAL = "aws"  # moto maps a "global" region to "aws"
 DEFAULT_ACCOUNT = "123456789012"
+
+
+class UnknownOperation(ValueError):
+    """A fault rule named an operation the plugin does not serve: a typo would otherwise be a
+    rule that never fires, and a test of retries that passes without testing anything."""
+
+    def __init__(self, operation: str, plane: Optional[str], valid: tuple[str, ...]) -> None:
+        where = f"on plane {plane!r}" if plane else "on either plane"
+        super().__init__(
+            f"unknown operation {operation!r} {where}; one of '*', {', '.join(valid)} "
+            "(or their boto3 names, e.g. 'list_jobs')"
+        )
+        self.valid = valid
+
+
+def valid_operations(plane: Optional[str]) -> tuple[str, ...]:
+    """The operation names a rule may use on `plane` (None: both planes), sorted."""
+    if plane == CONTROL_PLANE:
+        names: tuple[str, ...] = CONTROL_PLANE_OPERATIONS
+    elif plane == DEVICE_PLANE:
+        names = DEVICE_PLANE_OPERATIONS
+    else:
+        names = CONTROL_PLANE_OPERATIONS + DEVICE_PLANE_OPERATIONS
+    return tuple(sorted(set(names)))
+
+
+def canonical_operation(operation: str, plane: Optional[str]) -> str:
+    """`operation` as the model spells it: "ListJobs" and boto3's "list_jobs" both give
+    "ListJobs"; "*" stays. Raises UnknownOperation for anything else."""
+    valid = valid_operations(plane)
+    if operation == "*" or operation in valid:
+        return operation
+    by_snake_case = {xform_name(name): name for name in valid}
+    if operation in by_snake_case:
+        return by_snake_case[operation]
+    raise UnknownOperation(operation, plane, valid)
 
 
 @dataclass
@@ -47,6 +87,11 @@ class FaultRule:
     _random: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.plane not in (None, CONTROL_PLANE, DEVICE_PLANE):
+            raise ValueError("plane must be 'iot' or 'iot-jobs-data'")
+        if not isinstance(self.operation, str):
+            raise ValueError("operation must be a string")
+        self.operation = canonical_operation(self.operation, self.plane)
         if self.error not in ERRORS_BY_CODE:
             raise ValueError(f"unknown error {self.error!r}; one of {', '.join(sorted(ERRORS_BY_CODE))}")
         if self.probability is not None:
@@ -56,8 +101,6 @@ class FaultRule:
             self._random = random.Random(self.seed)
         elif self.count is None or self.count < 1:
             raise ValueError("count must be at least 1 (or give a probability)")
-        if self.plane not in (None, "iot", DEVICE_PLANE):
-            raise ValueError("plane must be 'iot' or 'iot-jobs-data'")
 
     def matches(self, plane: str, operation: str) -> bool:
         return self.operation in ("*", operation) and self.plane in (None, plane)
@@ -165,6 +208,8 @@ def faults_endpoint(request: Any, full_url: str, headers: Any) -> tuple[int, dic
     body = request.get_data() if hasattr(request, "get_data") else request.body
     try:
         arguments = json.loads(body or b"{}")
+        if not isinstance(arguments, dict):
+            raise ValueError("the body must be a JSON object")
         allowed = {"operation", "error", "count", "probability", "seed", "plane", "message"}
         unknown = set(arguments) - allowed
         if unknown:
@@ -172,5 +217,7 @@ def faults_endpoint(request: Any, full_url: str, headers: Any) -> tuple[int, dic
         rule = inject_fault(**arguments)
     except (ValueError, TypeError) as problem:
         error = InvalidRequestException(f"Invalid fault rule: {problem}")
-        return error.to_response("iot")
+        if isinstance(problem, UnknownOperation):
+            error.extra["validOperations"] = list(problem.valid)
+        return error.to_response(CONTROL_PLANE)
     return 200, json_headers, json.dumps(rule.to_dict())
