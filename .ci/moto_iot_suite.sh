@@ -27,7 +27,7 @@ MOTO_VERSION=$("$PYTHON" -c "import moto; print(moto.__version__)")
 WORK=$ROOT/.ci/work/moto-iot-suite
 SDIST_DIR=$WORK/sdist
 SUITE=$WORK/moto-$MOTO_VERSION
-LOGS=$WORK/logs
+LOGS=$WORK/logs/moto-$MOTO_VERSION  # one directory per moto version: CI runs two
 mkdir -p "$SDIST_DIR" "$LOGS"
 
 # --- fetch and extract moto's tests ------------------------------------------------------

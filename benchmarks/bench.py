@@ -11,7 +11,8 @@ Compares, per boto3 call, three implementations, each in its own subprocess:
 Then, for ours only: scaling with the store size, CreateJob on a 100,000-thing
 group (wall time and RSS per execution), and the import cost over ``import moto``.
 
-Usage:  python benchmarks/bench.py --quick | --full  [--check] [--json FILE]
+Usage:  python benchmarks/bench.py --quick | --full  [--report-only] [--json FILE]
+Exits 1 when a target is missed, unless --report-only (which says so in its output).
 See benchmarks/README.md for what each figure means.
 """
 
@@ -639,12 +640,17 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
 
 
+REPORT_ONLY = "REPORT ONLY: targets are not enforced in this run (exit code 0 even if missed)"
+
+
 def orchestrate(args) -> int:
     mode = "full" if args.full else "quick"
     cfg = MODES[mode]
     plugin_path = args.plugin_path
     t_start = pc()
     print(f"moto_iotjobs benchmark, {mode} mode")
+    if args.report_only:
+        print(REPORT_ONLY)
     for line in machine_info():
         print("  " + line)
     print(f"  ours: moto_iotjobs imported with PYTHONPATH={plugin_path or '(unset)'}")
@@ -821,12 +827,14 @@ def orchestrate(args) -> int:
     print()
     total = pc() - t_start
     print(f"{'all targets met' if not missed else f'{missed} target(s) missed'}; ran in {total:.1f} s")
+    if args.report_only:
+        print(REPORT_ONLY)
     results["missed"] = missed
     results["seconds"] = total
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1, default=str)
-    return 1 if (args.check and missed) else 0
+    return 1 if (missed and not args.report_only) else 0
 
 
 def worker_main(args) -> int:
@@ -856,7 +864,11 @@ def main(argv=None) -> int:
     g = ap.add_mutually_exclusive_group()
     g.add_argument("--quick", action="store_true", help="fewer repetitions, 10^5 store (default)")
     g.add_argument("--full", action="store_true", help="10^6 store, 100,000-thing fleet")
-    ap.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    ap.add_argument("--report-only", action="store_true",
+                    help="exit 0 even when a target is missed (the output says targets were not "
+                         "enforced); by default a missed target exits 1")
+    # the old opt-in flag: enforcing is now the default, so it changes nothing
+    ap.add_argument("--check", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--json", metavar="FILE", help="also write every raw figure to FILE")
     ap.add_argument("--plugin-path", default=REPO,
                     help="directory put on PYTHONPATH for the 'ours' processes "

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from moto.core.config import DefaultConfig
     from moto.core.models import MockAWS
 
-    from moto_iotjobs.faults import clear_faults, inject_fault
+    from moto_iotjobs.faults.api import clear_faults, inject_fault
     from moto_iotjobs.services.jobs.backend import IoTJobsBackend
     from moto_iotjobs.services.jobs.notifications import published_notifications
 
@@ -71,8 +71,8 @@ def jobs_backend(region_name: str = "us-east-1", account_id: str = "123456789012
 
 
 _LAZY = {
-    "inject_fault": ".faults",
-    "clear_faults": ".faults",
+    "inject_fault": ".faults.api",
+    "clear_faults": ".faults.api",
     "published_notifications": ".services.jobs.notifications",
 }
 

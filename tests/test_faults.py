@@ -6,7 +6,7 @@ import pytest
 from botocore.config import Config
 
 from moto_iotjobs import clear_faults, inject_fault
-from moto_iotjobs.faults import list_faults
+from moto_iotjobs.faults.api import list_faults
 
 from .conftest import DOCUMENT
 
@@ -90,3 +90,45 @@ def test_rules_do_not_outlive_the_mock(iotjobs):
 
 def test_a_new_mock_starts_without_rules(iotjobs):
     assert list_faults() == []
+
+
+def test_unknown_operation_rejected_with_the_valid_names():
+    with pytest.raises(ValueError, match="unknown operation 'ListJob'") as error:
+        inject_fault("ListJob")
+    message = str(error.value)
+    assert "ListJobs" in message and "UpdateJobExecution" in message
+    assert list_faults() == []
+
+
+def test_valid_names_depend_on_the_plane(iotjobs):
+    # UpdateJobExecution exists only on the device plane, CreateJob only on the control plane
+    with pytest.raises(ValueError, match="on plane 'iot'") as error:
+        inject_fault("UpdateJobExecution", plane="iot")
+    assert "CreateJob" in str(error.value)
+    assert "UpdateJobExecution" not in str(error.value).split(";", 1)[1]
+    with pytest.raises(ValueError, match="unknown operation 'CreateJob' on plane 'iot-jobs-data'"):
+        inject_fault("CreateJob", plane="iot-jobs-data")
+    # DescribeJobExecution is served on both planes
+    assert inject_fault("DescribeJobExecution", plane="iot-jobs-data").operation == "DescribeJobExecution"
+    assert inject_fault("DescribeJobExecution", plane="iot").operation == "DescribeJobExecution"
+
+
+def test_a_moto_iot_operation_the_plugin_does_not_serve_is_rejected():
+    # CreateThing is a real `iot` operation, but moto answers it, so a rule would never fire
+    with pytest.raises(ValueError, match="unknown operation 'CreateThing'"):
+        inject_fault("CreateThing", plane="iot")
+
+
+def test_boto3_snake_case_names_are_aliases(iotjobs):
+    iot = iotjobs.client("iot", config=ONCE)
+    device = iotjobs.client("iot-jobs-data", config=ONCE)
+    assert inject_fault("list_jobs").operation == "ListJobs"
+    rule = inject_fault("get_pending_job_executions", plane="iot-jobs-data")
+    assert rule.operation == "GetPendingJobExecutions"
+    with pytest.raises(iot.exceptions.ThrottlingException):
+        iot.list_jobs()
+    with pytest.raises(device.exceptions.ThrottlingException):
+        device.get_pending_job_executions(thingName="t0")
+    assert list_faults() == []
+    with pytest.raises(ValueError, match="unknown operation 'list_job'"):
+        inject_fault("list_job")

@@ -100,6 +100,20 @@ def test_fault_injection_over_http_and_boto3_retries(endpoint):
     assert bad.status_code == 400
     assert "NoSuchError" in bad.json()["message"]
 
+    typo = requests.post(faults, json={"operation": "ListJob", "plane": "iot"})
+    assert typo.status_code == 400
+    assert typo.headers["Content-Type"] == "application/json"
+    body = typo.json()
+    assert "unknown operation 'ListJob'" in body["message"]
+    assert "ListJobs" in body["validOperations"] and "CreateJob" in body["validOperations"]
+    assert "UpdateJobExecution" not in body["validOperations"]  # device plane only
+    assert requests.get(faults).json()["faults"] == []
+
+    alias = requests.post(faults, json={"operation": "list_jobs", "count": 1})
+    assert alias.status_code == 200 and alias.json()["operation"] == "ListJobs"
+    with pytest.raises(once.exceptions.ThrottlingException):
+        once.list_jobs()
+
 
 def test_throttling_is_429_on_the_device_plane_over_http(endpoint):
     requests.post(f"{endpoint}/moto-api/iotjobs/faults", json={"operation": "*", "count": 2})

@@ -58,7 +58,7 @@ def _register_moto_api_routes() -> None:
 
 
 def _faults_endpoint(request: Any, full_url: str, headers: Any) -> Any:
-    from moto_iotjobs.faults import faults_endpoint
+    from moto_iotjobs.faults.api import faults_endpoint
 
     return faults_endpoint(request, full_url, headers)
 

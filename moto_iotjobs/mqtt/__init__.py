@@ -1,6 +1,6 @@
 """The AWS IoT Jobs MQTT device API on a real local broker, served by the mock's backend.
 
-Needs the ``mqtt`` extra (``pip install "moto-iotjobs[mqtt]"``). Device code (paho-mqtt, the
+Needs the ``mqtt`` extra (``pip install ".[mqtt]"`` in the checkout). Device code (paho-mqtt, the
 AWS IoT Device SDK's ``IotJobsClient``/``IotJobsClientV2``) connects to ``host:port`` without
 TLS and talks to the same jobs that boto3 sees::
 

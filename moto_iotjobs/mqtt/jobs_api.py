@@ -44,7 +44,7 @@ import logging
 import os
 from typing import Any, Callable, Optional
 
-from moto_iotjobs.faults import check_fault
+from moto_iotjobs.faults.rules import check_fault
 from moto_iotjobs.mqtt.bridge import JobsRequestTopic, parse_request_topic
 from moto_iotjobs.protocol.errors import (
     DEVICE_PLANE,

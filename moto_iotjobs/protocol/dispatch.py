@@ -14,7 +14,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Callable, Optional
 
-from moto_iotjobs.faults import check_fault
+from moto_iotjobs.faults.rules import check_fault
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.protocol.errors import (
     InternalFailureException,

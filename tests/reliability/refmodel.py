@@ -1,6 +1,6 @@
 """A small, independent reference model of IoT Jobs, for the state-machine test.
 
-Written from the behaviour decisions in issue #7 and IOT_JOBS_SPEC.md, not from the
+Written from the behaviour decisions in issue #7 and docs/BEHAVIOUR.md, not from the
 plugin: nothing here imports `moto_iotjobs`. Each operation returns what the service must
 answer, `Ok(value)` or `Err(code)`, and applies the change only when it is accepted.
 

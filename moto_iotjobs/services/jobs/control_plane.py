@@ -2,7 +2,7 @@
 
 Each method takes the already validated parameters (botocore member names) and the time of
 the request, checks what the model cannot (existence, state, cross-field rules) before it
-changes anything, and returns records; `responses.py` serializes them.
+changes anything, and returns records; `handlers.py` serializes them.
 """
 
 from __future__ import annotations

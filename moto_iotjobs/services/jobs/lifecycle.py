@@ -2,8 +2,9 @@
 
 Both planes (and the time-driven behaviour) move executions only through
 `check_execution_transition`, so who may set which status lives here and nowhere else.
-Sources: AWS IoT developer guide, "Jobs and job execution states" (iot-jobs-lifecycle),
-and ../shared/reference/IOT_JOBS_SPEC.md section 2.
+Sources: AWS IoT developer guide, "Jobs and job execution states"
+(https://docs.aws.amazon.com/iot/latest/developerguide/iot-jobs-lifecycle.html), and
+docs/BEHAVIOUR.md for the points it leaves open.
 """
 
 from __future__ import annotations

@@ -1,38 +1,18 @@
-"""Fault injection: make chosen IoT Jobs calls fail with a modelled error, to test retries.
+"""Fault rules and the check every served call passes first (HTTP and MQTT alike).
 
-    from moto_iotjobs import inject_fault
-
-    inject_fault("UpdateJobExecution", "ThrottlingException", count=2)   # the next 2 calls
-    inject_fault("*", "ServiceUnavailableException", probability=0.1, seed=7)  # 10 %, repeatable
-
-A rule names an operation (or "*"), optionally a plane ("iot" or "iot-jobs-data"; both by
-default), the error code (any error the plugin models: ThrottlingException is 400 on `iot`
-and 429 on `iot-jobs-data`, ServiceUnavailableException 503, InternalFailureException 500,
-...), and either `count` (fail the next N matching calls) or `probability` with an optional
-`seed` (fail each matching call with that chance, reproducibly). The injected error is
-answered before the request is parsed, so a failed call changes no state.
-
-Rules live in a moto backend, so they are cleared whenever moto resets (every new mock,
-`/moto-api/reset`). In server mode the same rules are managed over HTTP:
-`POST /moto-api/iotjobs/faults` (JSON body with the arguments of `inject_fault`),
-`GET` lists them, `DELETE` clears them.
+A rule's operation name is already canonical here (`faults.api` checks it against the served
+operations); the rules live in a moto backend, so every moto reset clears them.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 from moto_iotjobs.moto_integration.compat import BackendDict, BaseBackend
-from moto_iotjobs.protocol.errors import (
-    DEVICE_PLANE,
-    ERRORS_BY_CODE,
-    InvalidRequestException,
-    JobsError,
-)
+from moto_iotjobs.protocol.errors import CONTROL_PLANE, DEVICE_PLANE, ERRORS_BY_CODE, JobsError
 
 GLOBAL = "aws"  # moto maps a "global" region to "aws"
 DEFAULT_ACCOUNT = "123456789012"
@@ -51,6 +31,10 @@ class FaultRule:
     _random: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if self.plane not in (None, CONTROL_PLANE, DEVICE_PLANE):
+            raise ValueError("plane must be 'iot' or 'iot-jobs-data'")
+        if not isinstance(self.operation, str):
+            raise ValueError("operation must be a string")
         if self.error not in ERRORS_BY_CODE:
             raise ValueError(f"unknown error {self.error!r}; one of {', '.join(sorted(ERRORS_BY_CODE))}")
         if self.probability is not None:
@@ -60,8 +44,6 @@ class FaultRule:
             self._random = random.Random(self.seed)
         elif self.count is None or self.count < 1:
             raise ValueError("count must be at least 1 (or give a probability)")
-        if self.plane not in (None, "iot", DEVICE_PLANE):
-            raise ValueError("plane must be 'iot' or 'iot-jobs-data'")
 
     def matches(self, plane: str, operation: str) -> bool:
         return self.operation in ("*", operation) and self.plane in (None, plane)
@@ -97,30 +79,20 @@ def _backend() -> FaultsBackend:
     return faults_backends[DEFAULT_ACCOUNT][GLOBAL]
 
 
-def inject_fault(
-    operation: str,
-    error: str = "ThrottlingException",
-    count: Optional[int] = 1,
-    probability: Optional[float] = None,
-    seed: Optional[int] = None,
-    plane: Optional[str] = None,
-    message: Optional[str] = None,
-) -> FaultRule:
-    """Fail the next `count` calls of `operation` (or each with `probability`) with `error`."""
-    rule = FaultRule(operation, error, count, probability, seed, plane, message)
+def add_rule(rule: FaultRule) -> FaultRule:
     backend = _backend()
     with backend.lock:
         backend.rules.append(rule)
     return rule
 
 
-def clear_faults() -> None:
+def clear_rules() -> None:
     backend = _backend()
     with backend.lock:
         backend.rules.clear()
 
 
-def list_faults() -> list[FaultRule]:
+def rules() -> list[FaultRule]:
     backend = _backend()
     with backend.lock:
         return list(backend.rules)
@@ -153,28 +125,3 @@ def _instance(error: type[JobsError], message: str) -> JobsError:
         return error(message, "injected", "injected")  # type: ignore[call-arg]
     except TypeError:
         return error(message, "injected")  # type: ignore[call-arg]
-
-
-def faults_endpoint(request: Any, full_url: str, headers: Any) -> tuple[int, dict[str, str], str]:
-    """`/moto-api/iotjobs/faults`: POST adds a rule, GET lists, DELETE clears."""
-    json_headers = {"Content-Type": "application/json"}
-    method = request.method.upper()
-    if method == "GET":
-        return 200, json_headers, json.dumps({"faults": [r.to_dict() for r in list_faults()]})
-    if method == "DELETE":
-        clear_faults()
-        return 200, json_headers, "{}"
-    if method != "POST":
-        return 405, json_headers, json.dumps({"message": f"{method} is not supported"})
-    body = request.get_data() if hasattr(request, "get_data") else request.body
-    try:
-        arguments = json.loads(body or b"{}")
-        allowed = {"operation", "error", "count", "probability", "seed", "plane", "message"}
-        unknown = set(arguments) - allowed
-        if unknown:
-            raise ValueError(f"unknown fields {sorted(unknown)}")
-        rule = inject_fault(**arguments)
-    except (ValueError, TypeError) as problem:
-        error = InvalidRequestException(f"Invalid fault rule: {problem}")
-        return error.to_response("iot")
-    return 200, json_headers, json.dumps(rule.to_dict())
