@@ -132,3 +132,36 @@ def test_boto3_snake_case_names_are_aliases(iotjobs):
     assert list_faults() == []
     with pytest.raises(ValueError, match="unknown operation 'list_job'"):
         inject_fault("list_job")
+
+
+def test_a_rule_is_scoped_to_one_account_and_region(iotjobs, monkeypatch):
+    """A shared server's tenants: one tenant's fault must not hit another account or region."""
+    inject_fault("ListJobs", "ThrottlingException", count=5, region_name="eu-west-1")
+    inject_fault("ListJobs", "ThrottlingException", count=5, account_id="111111111111")
+    assert iotjobs.client("iot", config=ONCE).list_jobs()["jobs"] == []  # us-east-1, default account
+    with pytest.raises(iotjobs.client("iot", config=ONCE).exceptions.ThrottlingException):
+        iotjobs.client("iot", region_name="eu-west-1", config=ONCE).list_jobs()
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "111111111111")
+    iot_other = iotjobs.client("iot", config=ONCE)
+    with pytest.raises(iot_other.exceptions.ThrottlingException):
+        iot_other.list_jobs()
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "222222222222")
+    assert iotjobs.client("iot", config=ONCE).list_jobs()["jobs"] == []
+
+
+def test_a_rule_for_every_account_and_region_only_when_asked(iotjobs):
+    rule = inject_fault("ListJobs", "ThrottlingException", count=2, all_accounts_and_regions=True)
+    assert (rule.account_id, rule.region_name) == (None, None)
+    for region in ("us-east-1", "ap-south-1"):
+        client = iotjobs.client("iot", region_name=region, config=ONCE)
+        with pytest.raises(client.exceptions.ThrottlingException):
+            client.list_jobs()
+    with pytest.raises(ValueError, match="names no account or region"):
+        inject_fault("ListJobs", all_accounts_and_regions=True, region_name="us-east-1")
+
+
+def test_default_scope_follows_the_environment(iotjobs, monkeypatch):
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-central-1")
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "333333333333")
+    rule = inject_fault("ListJobs")
+    assert (rule.account_id, rule.region_name) == ("333333333333", "eu-central-1")

@@ -7,11 +7,12 @@ Operation names are checked against what the plugin serves (the operation tables
 from __future__ import annotations
 
 import json
+import os
 from typing import Any, Optional
 
 from botocore import xform_name
 
-from moto_iotjobs.faults.rules import FaultRule, add_rule, clear_rules, rules
+from moto_iotjobs.faults.rules import DEFAULT_ACCOUNT, FaultRule, add_rule, clear_rules, rules
 from moto_iotjobs.moto_integration.planes import CONTROL_TABLE, DEVICE_TABLE
 from moto_iotjobs.protocol.errors import CONTROL_PLANE, DEVICE_PLANE, InvalidRequestException
 
@@ -60,14 +61,31 @@ def inject_fault(
     seed: Optional[int] = None,
     plane: Optional[str] = None,
     message: Optional[str] = None,
+    account_id: Optional[str] = None,
+    region_name: Optional[str] = None,
+    all_accounts_and_regions: bool = False,
 ) -> FaultRule:
-    """Fail the next `count` calls of `operation` (or each with `probability`) with `error`."""
+    """Fail the next `count` calls of `operation` (or each with `probability`) with `error`.
+
+    The rule applies to one account and region: `account_id` (default: $MOTO_ACCOUNT_ID or
+    123456789012) and `region_name` (default: $AWS_DEFAULT_REGION or us-east-1). With
+    `all_accounts_and_regions=True` it applies everywhere (give neither then)."""
     if plane not in (None, CONTROL_PLANE, DEVICE_PLANE):
         raise ValueError("plane must be 'iot' or 'iot-jobs-data'")
     if not isinstance(operation, str):
         raise ValueError("operation must be a string")
     operation = canonical_operation(operation, plane)
-    return add_rule(FaultRule(operation, error, count, probability, seed, plane, message))
+    if all_accounts_and_regions:
+        if account_id is not None or region_name is not None:
+            raise ValueError("a rule for all accounts and regions names no account or region")
+        scope: tuple[Optional[str], Optional[str]] = (None, None)
+    else:
+        scope = (
+            account_id or os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT,
+            region_name or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1",
+        )
+    rule = FaultRule(operation, error, count, probability, seed, plane, message, *scope)
+    return add_rule(rule)
 
 
 def clear_faults() -> None:
@@ -94,7 +112,10 @@ def faults_endpoint(request: Any, full_url: str, headers: Any) -> tuple[int, dic
         arguments = json.loads(body or b"{}")
         if not isinstance(arguments, dict):
             raise ValueError("the body must be a JSON object")
-        allowed = {"operation", "error", "count", "probability", "seed", "plane", "message"}
+        allowed = {
+            "operation", "error", "count", "probability", "seed", "plane", "message",
+            "account_id", "region_name", "all_accounts_and_regions",
+        }
         unknown = set(arguments) - allowed
         if unknown:
             raise ValueError(f"unknown fields {sorted(unknown)}")

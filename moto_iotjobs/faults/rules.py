@@ -1,7 +1,9 @@
 """Fault rules and the check every served call passes first (HTTP and MQTT alike).
 
 A rule's operation name is already canonical here (`faults.api` checks it against the served
-operations); the rules live in a moto backend, so every moto reset clears them.
+operations); the rules live in a moto backend, so every moto reset clears them. A rule belongs
+to one account and region (a server shared by several tenants must not let one tenant's fault
+hit another), unless it was made global on purpose (`account_id` and `region_name` None).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class FaultRule:
     seed: Optional[int] = None
     plane: Optional[str] = None
     message: Optional[str] = None
+    account_id: Optional[str] = DEFAULT_ACCOUNT  # None: every account
+    region_name: Optional[str] = "us-east-1"  # None: every region
     failed: int = 0
     _random: random.Random = field(default_factory=random.Random, repr=False, compare=False)
 
@@ -45,8 +49,13 @@ class FaultRule:
         elif self.count is None or self.count < 1:
             raise ValueError("count must be at least 1 (or give a probability)")
 
-    def matches(self, plane: str, operation: str) -> bool:
-        return self.operation in ("*", operation) and self.plane in (None, plane)
+    def matches(self, plane: str, operation: str, account_id: str, region_name: str) -> bool:
+        return (
+            self.operation in ("*", operation)
+            and self.plane in (None, plane)
+            and self.account_id in (None, account_id)
+            and self.region_name in (None, region_name)
+        )
 
     def fires(self) -> bool:
         if self.probability is not None:
@@ -98,8 +107,8 @@ def rules() -> list[FaultRule]:
         return list(backend.rules)
 
 
-def check_fault(plane: str, operation: str) -> None:
-    """Raise the injected error for this call, if a rule fires."""
+def check_fault(plane: str, operation: str, account_id: str, region_name: str) -> None:
+    """Raise the injected error for this call of `account_id` in `region_name`, if a rule fires."""
     backend = faults_backends.get(DEFAULT_ACCOUNT)
     # .keys(): AccountSpecificBackend.__contains__ answers for regions not yet created
     if backend is None or GLOBAL not in backend.keys():  # noqa: SIM118
@@ -109,7 +118,7 @@ def check_fault(plane: str, operation: str) -> None:
         return
     with faults.lock:
         for rule in faults.rules:
-            if rule.matches(plane, operation) and rule.fires():
+            if rule.matches(plane, operation, account_id, region_name) and rule.fires():
                 rule.failed += 1
                 if rule.spent:
                     faults.rules.remove(rule)

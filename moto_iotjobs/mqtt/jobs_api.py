@@ -186,7 +186,7 @@ class JobsMqttApi:
             if token is not None and not isinstance(token, str):
                 token = None
                 raise _Rejection("InvalidRequest", "clientToken must be a string")
-            check_fault(DEVICE_PLANE, request.operation)
+            check_fault(DEVICE_PLANE, request.operation, self.account_id, self.region_name)
             answer = self._answer(request, body, now)
         except _Rejection as rejected:
             return [(topic + "/rejected", _rejected(rejected, token, now))]

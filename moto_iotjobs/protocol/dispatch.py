@@ -30,6 +30,9 @@ from moto_iotjobs.timing import clock
 
 log = logging.getLogger(__name__)
 
+#: WSGI environ key under which the (plane, operation) a request resolved to is noted
+OPERATION_KEY = "moto_iotjobs.operation"
+
 #: handler(backend, typed parameters, now) -> the output structure
 Handler = Callable[[Any, dict[str, Any], float], Any]
 #: moto's (status, headers, body) response triple
@@ -104,12 +107,15 @@ def handle(table: OperationTable, request: Any, full_url: str) -> Optional[TYPE_
         return None
     plane = table.plane
     spec, labels = route
+    environ = getattr(request, "environ", None)
+    if environ is not None:  # for the server's request log
+        environ[OPERATION_KEY] = (plane, spec.name)
     try:
-        check_fault(plane, spec.name)
-        params = parse_params(spec, labels, raw)
-        validate(spec, params)
         handler, backends = table.handler(spec.name)
         backend = backend_for(backends, raw)
+        check_fault(plane, spec.name, backend.account_id, backend.region_name)
+        params = parse_params(spec, labels, raw)
+        validate(spec, params)
         now = clock.now()
         with backend.lock:
             backend.advance(now)
