@@ -14,10 +14,13 @@ ends the command with exit code 2 and one line on stderr, not a traceback.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
+import signal
 import socket
 import sys
-from typing import TYPE_CHECKING, NoReturn, Optional
+import threading
+from typing import TYPE_CHECKING, Any, NoReturn, Optional
 
 from moto_iotjobs.moto_integration.registration import register
 
@@ -99,26 +102,100 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         default="amqtt",
         help="broker for --mqtt-port (default amqtt; mosquitto must be on PATH)",
     )
-    return parser.parse_args(argv)
+    front = parser.add_argument_group("HTTP front (who may call, and how much)")
+    front.add_argument(
+        "--allowed-hosts",
+        default=os.environ.get("MOTO_IOTJOBS_ALLOWED_HOSTS", ""),
+        help="comma-separated Host names answered besides local ones (e.g. a compose service "
+        "name; '*' for any); default $MOTO_IOTJOBS_ALLOWED_HOSTS",
+    )
+    front.add_argument(
+        "--cors-origins",
+        default=os.environ.get("MOTO_IOTJOBS_CORS_ORIGINS"),
+        help="comma-separated browser origins allowed (default: http(s)://localhost, 127.0.0.1 "
+        "and [::1] on any port; '*' for any); default $MOTO_IOTJOBS_CORS_ORIGINS",
+    )
+    front.add_argument("--max-body-mb", type=float, default=16.0, help="request body limit (default 16 MiB; 413 above)")
+    front.add_argument("--read-timeout", type=float, default=20.0, help="seconds a connection may send nothing (default 20)")
+    front.add_argument("--max-connections", type=int, default=256, help="connections served at once (default 256)")
+    front.add_argument("--ssl", action="store_true", help="HTTPS with a self-signed certificate made at start")
+    front.add_argument("--ssl-cert", help="HTTPS with this certificate (PEM; with --ssl-key)")
+    front.add_argument("--ssl-key", help="the private key of --ssl-cert (PEM)")
+    logs = parser.add_argument_group("request log")
+    logs.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error"),
+        default=os.environ.get("MOTO_IOTJOBS_LOG_LEVEL", "info"),
+        help="info: a line per request; warning: failed requests only (default info)",
+    )
+    logs.add_argument("--log-json", action="store_true", help="request log lines as JSON objects")
+    args = parser.parse_args(argv)
+    if bool(args.ssl_cert) != bool(args.ssl_key):
+        parser.error("--ssl-cert and --ssl-key go together")
+    return args
+
+
+def _split(text: Optional[str]) -> Optional[list[str]]:
+    return None if text is None else [part.strip() for part in text.split(",") if part.strip()]
 
 
 def main(argv: Optional[list[str]] = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if port_in_use(args.host, args.port):
         fail(f"HTTP port {args.host}:{args.port} is already in use (--port); choose another")
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     register()
     mqtt = None
     if args.mqtt_port is not None:
         mqtt = start_mqtt(args.host, args.mqtt_port, args.mqtt_broker)
         print(f"moto-iotjobs: Jobs MQTT API on mqtt://{mqtt.host}:{mqtt.port}", flush=True)
-    from moto.server import main as moto_server_main
+    from moto_iotjobs.serving.guard import GuardPolicy
+    from moto_iotjobs.serving.http import make_server
 
-    print(f"moto-iotjobs: HTTP on http://{args.host}:{args.port}", flush=True)
+    policy = GuardPolicy(
+        allowed_hosts=_split(args.allowed_hosts) or [],
+        cors_origins=_split(args.cors_origins),
+        max_body_bytes=int(args.max_body_mb * 1024 * 1024),
+    )
+    ssl_context: Any = (args.ssl_cert, args.ssl_key) if args.ssl_cert else ("adhoc" if args.ssl else None)
+    os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs from it
     try:
-        moto_server_main(["-H", args.host, "-p", str(args.port)])
-    finally:
+        server = make_server(
+            args.host,
+            args.port,
+            policy,
+            ssl_context=ssl_context,
+            read_timeout=args.read_timeout,
+            max_connections=args.max_connections,
+            json_log=args.log_json,
+        )
+    except (OSError, ValueError) as problem:
         if mqtt is not None:
             mqtt.stop()
+        fail(f"cannot serve HTTP on {args.host}:{args.port}: {problem}")
+    scheme = "https" if ssl_context else "http"
+    print(f"moto-iotjobs: HTTP on {scheme}://{args.host}:{server.server_port}", flush=True)
+    stop_on_signals(server)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        if mqtt is not None:
+            mqtt.stop()
+    print("moto-iotjobs: stopped", flush=True)
+
+
+def stop_on_signals(server: Any) -> None:
+    """SIGTERM (docker stop, systemd) and SIGINT end the serve loop; `main` then stops the
+    broker and returns, so the process exits 0 well within docker's 10 s grace period."""
+
+    def stop(signum: int, frame: Any) -> None:
+        threading.Thread(target=server.shutdown, name="moto-iotjobs-shutdown", daemon=True).start()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
 
 
 if __name__ == "__main__":

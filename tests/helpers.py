@@ -95,6 +95,8 @@ def start_server_process(port: int, *extra_args: str) -> Any:
 
     import requests
 
+    if "--log-level" not in extra_args:  # an unread pipe must not fill up with request lines
+        extra_args = ("--log-level", "error", *extra_args)
     process = subprocess.Popen(
         [sys.executable, "-m", "moto_iotjobs", "--port", str(port), *extra_args],
         stdout=subprocess.PIPE,
@@ -104,7 +106,8 @@ def start_server_process(port: int, *extra_args: str) -> Any:
     deadline = time.monotonic() + 30
     while True:
         try:
-            requests.get(f"http://127.0.0.1:{port}/moto-api/data.json", timeout=1)
+            scheme = "https" if any(a.startswith("--ssl") for a in extra_args) else "http"
+            requests.get(f"{scheme}://127.0.0.1:{port}/moto-api/data.json", timeout=1, verify=False)
             return process
         except requests.ConnectionError:
             if process.poll() is not None:

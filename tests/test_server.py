@@ -194,6 +194,7 @@ def _aws(endpoint: str, *args: str) -> dict:
     return json.loads(result.stdout) if result.stdout.strip() else {}
 
 
+@pytest.mark.timeout(600)  # ~40 AWS CLI processes at ~1 s each alone, several times that on a busy machine
 def test_aws_cli_every_jobs_operation(endpoint):
     thing_arn = _aws(endpoint, "iot", "create-thing", "--thing-name", "cli-dev")["thingArn"]
     group_arn = _aws(endpoint, "iot", "create-thing-group", "--thing-group-name", "cli-group")["thingGroupArn"]

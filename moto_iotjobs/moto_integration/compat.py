@@ -14,7 +14,8 @@ The internals, and why each is needed:
   go at its front, mutated in place (the server and proxy hold references to the list).
 - `moto.<name>` modules with `<name>_backends`: how `moto.backends.get_backend` finds routes.
 - `moto.moto_api._internal.urls.url_paths`: where `/moto-api/...` endpoints are declared;
-  `moto.core.utils.convert_regex_to_flask_path` turns a route into a werkzeug rule.
+  `moto.core.utils.convert_regex_to_flask_path` turns a route into a werkzeug rule;
+  `moto.moto_server.werkzeug_app.DomainDispatcherApplication` is moto's server application.
 - `moto.iot.responses.IoTResponse`: moto's IoT response class, subclassed to observe
   registry changes (group membership, deleted things) that continuous jobs follow;
   `moto.iotdata.responses.IoTDataPlaneResponse`, which answers the rest of the Data-ATS host.
@@ -56,6 +57,7 @@ __all__ = [
     "moto_api_url_paths",
     "flask_path",
     "iot_response_class",
+    "moto_server_app",
     "iotdata_response_class",
     "iot_registry",
     "iotdata_backend",
@@ -121,6 +123,14 @@ def iotdata_response_class() -> Any:
     from moto.iotdata.responses import IoTDataPlaneResponse
 
     return IoTDataPlaneResponse
+
+
+def moto_server_app() -> Any:
+    """moto's server WSGI application: every moto service, dispatched by host and SigV4 scope
+    (`moto.moto_server.werkzeug_app.DomainDispatcherApplication`, as `moto_server` builds it)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    return DomainDispatcherApplication(create_backend_app)
 
 
 def iot_response_class() -> type:
