@@ -1,13 +1,23 @@
 """moto's IoT responses for everything that is not a job operation, watched: group
 membership changes and deleted things are passed on to the job backend (continuous jobs,
-REMOVED executions), under the job backend's lock.
+REMOVED executions).
+
+Each registry change that moves group membership runs under the job backend's lock, moto's
+change and the jobs' reaction together: a CreateJob resolving a group's members (under the
+same lock) sees one consistent membership, never a dict changing under its iteration.
+CreateThing checks the name against botocore's model first (moto accepts `/`, `+`, `#`, NUL,
+200 characters; a thing named `victim/jobs/notify-next` would publish onto another device's
+topics).
 """
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.protocol.errors import CONTROL_PLANE, JobsError
+from moto_iotjobs.protocol.service_model import operation_spec
+from moto_iotjobs.protocol.validation import validate
 from moto_iotjobs.services.jobs.backend import IoTJobsBackend, iotjobs_backends
 from moto_iotjobs.timing import clock
 
@@ -34,6 +44,21 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
                 else:
                     backend.on_membership_changed(thing_name, now)
 
+    def _changing_membership(self, change: Callable[[], Any], after: Callable[[], None]) -> Any:
+        """moto's registry change and the jobs' reaction, as one step under the jobs lock."""
+        with self._jobs_backend().lock:
+            result = change()
+            after()
+            return result
+
+    def create_thing(self) -> Any:
+        try:
+            validate(operation_spec(CONTROL_PLANE, "CreateThing"), {"thingName": self._get_param("thingName")})
+        except JobsError as error:
+            status, headers, body = error.to_response(CONTROL_PLANE)
+            return body, {**headers, "status": status}  # moto's (body, headers) response form
+        return super().create_thing()
+
     def _thing_name_param(self) -> Optional[str]:
         name = self._get_param("thingName")
         if name:
@@ -42,41 +67,43 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         return str(arn).rsplit("/", 1)[-1] if arn else None
 
     def add_thing_to_thing_group(self) -> Any:
-        result = super().add_thing_to_thing_group()
-        self._after_registry_change(self._thing_name_param())
-        return result
+        return self._changing_membership(
+            super().add_thing_to_thing_group, lambda: self._after_registry_change(self._thing_name_param())
+        )
 
     def remove_thing_from_thing_group(self) -> Any:
-        result = super().remove_thing_from_thing_group()
-        self._after_registry_change(self._thing_name_param())
-        return result
+        return self._changing_membership(
+            super().remove_thing_from_thing_group, lambda: self._after_registry_change(self._thing_name_param())
+        )
 
     def update_thing_groups_for_thing(self) -> Any:
-        result = super().update_thing_groups_for_thing()
-        self._after_registry_change(self._thing_name_param())
-        return result
+        return self._changing_membership(
+            super().update_thing_groups_for_thing, lambda: self._after_registry_change(self._thing_name_param())
+        )
 
     def delete_thing_group(self) -> Any:
-        name = self._get_param("thingGroupName")
-        members = [
-            thing.thing_name
-            for group in self.iot_backend.thing_groups.values()
-            if group.thing_group_name == name
-            for thing in group.things.values()
-        ]
-        result = super().delete_thing_group()
-        self._after_membership_change(members)
-        return result
+        with self._jobs_backend().lock:
+            name = self._get_param("thingGroupName")
+            members = [
+                thing.thing_name
+                for group in self.iot_backend.thing_groups.values()
+                if group.thing_group_name == name
+                for thing in group.things.values()
+            ]
+            result = super().delete_thing_group()
+            self._after_membership_change(members)
+            return result
 
     def delete_thing(self) -> Any:
-        thing_name = self._thing_name_param()
-        thing = self.iot_backend.describe_thing(thing_name) if thing_name else None
-        result = super().delete_thing()
-        if thing is not None:
-            # moto leaves a deleted thing in its thing groups; AWS does not. Left there, a
-            # job targeting the group would queue an execution for a thing that no longer
-            # exists, and a thing recreated under that name would be a member at once.
-            for group in self.iot_backend.thing_groups.values():
-                group.things.pop(thing.arn, None)
-        self._after_registry_change(thing_name, deleted=True)
-        return result
+        with self._jobs_backend().lock:
+            thing_name = self._thing_name_param()
+            thing = self.iot_backend.describe_thing(thing_name) if thing_name else None
+            result = super().delete_thing()
+            if thing is not None:
+                # moto leaves a deleted thing in its thing groups; AWS does not. Left there, a
+                # job targeting the group would queue an execution for a thing that no longer
+                # exists, and a thing recreated under that name would be a member at once.
+                for group in self.iot_backend.thing_groups.values():
+                    group.things.pop(thing.arn, None)
+            self._after_registry_change(thing_name, deleted=True)
+            return result

@@ -74,17 +74,43 @@ DOCUMENTED_LIMITS: dict[str, DocumentedLimit] = {
 }
 
 
+#: Longest value echoed in a message: a 100 MB document must not come back as a 100 MB 400
+#: (AWS's messages echo short values and cut long ones).
+MAX_ECHO = 256
+_MAX_ECHO_DEPTH = 20
+
+
 def format_value(value: Any) -> str:
-    """Render a value as AWS's (Java) validation messages do."""
+    """Render a value as AWS's (Java) validation messages do, cut at MAX_ECHO characters."""
+    text = _format(value, 0, MAX_ECHO + 1)
+    return text if len(text) <= MAX_ECHO else text[: MAX_ECHO - 3] + "..."
+
+
+def _format(value: Any, depth: int, budget: int) -> str:
+    """`value` rendered, stopping once `budget` characters or a deep nesting is reached (so a
+    value nested a thousand levels costs neither the stack nor the time to print it)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(format_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}={format_value(v)}" for k, v in value.items()) + "}"
-    return str(value)
+    if isinstance(value, (list, dict)):
+        if depth >= _MAX_ECHO_DEPTH:
+            return "..."
+        opening, closing = ("[", "]") if isinstance(value, list) else ("{", "}")
+        items = value if isinstance(value, list) else value.items()
+        out = opening
+        for index, item in enumerate(items):
+            if len(out) > budget:
+                break
+            part = (
+                _format(item, depth + 1, budget - len(out))
+                if isinstance(value, list)
+                else f"{item[0]}={_format(item[1], depth + 1, budget - len(out))}"
+            )
+            out += (", " if index else "") + part
+        return out + closing
+    text = str(value)
+    return text if len(text) <= budget else text[:budget]
 
 
 def fail(errors: list, value: Any, path: str, constraint: str) -> None:
