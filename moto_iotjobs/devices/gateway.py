@@ -11,7 +11,7 @@ so authorisation holds whichever broker runs behind it (amqtt, mosquitto).
   they appear (checked at every ClientHello), with partial-chain verification so a trusted
   leaf needs no issuer. Unknown certificates fail the handshake, as at AWS.
 - CONNECT: the certificate must be ACTIVE and a policy must allow ``iot:Connect`` on
-  ``client/<clientId>``; otherwise CONNACK "not authorized" and the connection closes.
+  ``client/<clientId>``; otherwise the connection closes (MQTT 5: after CONNACK 0x87).
 - PUBLISH from the device: ``iot:Publish`` (and ``iot:RetainPublish`` for retained messages);
   SUBSCRIBE: ``iot:Subscribe`` per filter; messages to the device: ``iot:Receive`` (a denied
   one is dropped, acknowledged to the broker). A denial closes an MQTT 3.1.1 connection; MQTT 5
@@ -199,7 +199,7 @@ class TlsGateway(StopsOnExit):
             log.exception("MQTT TLS connection failed")
         finally:
             self._connections.discard(writer)
-            writer.transport.abort()
+            await _close(writer)
 
 
 class _Relay:
@@ -223,8 +223,11 @@ class _Relay:
         connect = packets.parse_connect(first)
         self.level = connect.protocol_level
         if not self._authorise_connect(connect.client_id):
-            self.client_writer.write(packets.connack(self.level, refused=True))
-            await self.client_writer.drain()
+            # MQTT 5: CONNACK 0x87. MQTT 3.1.1: AWS IoT closes the connection without a
+            # CONNACK (the SDKs report AWS_ERROR_MQTT_UNEXPECTED_HANGUP); docs/devices-tls.md.
+            if self.level == packets.MQTT5:
+                self.client_writer.write(packets.connack(self.level, refused=True))
+                await self.client_writer.drain()
             return
         gateway = self.gateway
         broker_reader, broker_writer = await asyncio.open_connection(
@@ -365,6 +368,20 @@ class _Relay:
             packets.NOT_AUTHORIZED_V5 if i in denied else next(granted, 0x80) for i in range(count)
         ]
         return packets.encode_suback(packet_id, self.level, merged, properties)
+
+
+async def _close(writer: asyncio.StreamWriter) -> None:
+    """Close after the last bytes (a refusing CONNACK, a SUBACK) reached the peer."""
+    if writer.transport.is_closing():
+        writer.transport.abort()
+        return
+    writer.close()
+    try:
+        await asyncio.wait_for(writer.wait_closed(), 1.0)
+    except (asyncio.TimeoutError, OSError, ssl.SSLError):
+        pass
+    finally:
+        writer.transport.abort()
 
 
 def _resolve_alias(publish: packets.Publish, aliases: dict[int, str]) -> str:

@@ -92,6 +92,7 @@ class TlsDevice:
         mqtt5: bool = False,
         host: str = "localhost",
     ) -> None:
+        self.mqtt5 = mqtt5
         self.client = Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTv5 if mqtt5 else MQTTv311
         )
@@ -104,7 +105,7 @@ class TlsDevice:
         self.subacks: dict[int, queue.Queue[list[Any]]] = {}
         self.pubacks: dict[int, queue.Queue[Any]] = {}
         self.client.on_connect = lambda c, u, f, rc, p: self.connack.put(rc)
-        self.client.on_disconnect = lambda *a: self.disconnected.set()
+        self.client.on_disconnect = lambda *a: (self.disconnected.set(), self.connack.put(None))
         self.client.on_message = lambda c, u, m: self.messages.put((m.topic, bytes(m.payload)))
         self.client.on_subscribe = lambda c, u, mid, codes, p: self._queue(self.subacks, mid).put(codes)
         self.client.on_publish = lambda c, u, mid, rc, p: self._queue(self.pubacks, mid).put(rc)
@@ -112,7 +113,7 @@ class TlsDevice:
         self.client.loop_start()
         try:
             self.result: Any = self.connack.get(timeout=5)
-        except queue.Empty:  # refused during the TLS handshake (TLS 1.3 reports it late)
+        except queue.Empty:  # refused: TLS handshake, or MQTT 3.1.1 CONNECT (closed, no CONNACK)
             self.result = None
 
     @staticmethod
@@ -125,8 +126,11 @@ class TlsDevice:
 
     @property
     def refused_not_authorized(self) -> bool:
-        """CONNACK 'not authorized' (MQTT 3.1.1 return code 5, MQTT 5 reason code 0x87)."""
-        return self.result is not None and self.result.value in (5, 0x87)
+        """Refused as AWS IoT refuses: MQTT 5 CONNACK 0x87; MQTT 3.1.1 the connection closed
+        without a CONNACK."""
+        if self.mqtt5:
+            return self.result is not None and self.result.value == 0x87
+        return self.result is None and self.disconnected.wait(5)
 
     def subscribe(self, topic_filter: str, qos: int = 1, timeout: float = 5.0) -> Optional[list[Any]]:
         """The SUBACK's codes, or None when the broker closed the connection instead."""
