@@ -165,3 +165,6 @@ def tls_handshake(port: int, ca_path: str, server_hostname: str,
     except BaseException:
         raw.close()
         raise
+
+
+CONNECT_ANY_POLICY = policy_document(allow("iot:Connect", arn("client", "*")))
