@@ -7,6 +7,9 @@
 
     def test_device(iotjobs, iotjobs_mqtt):   # the Jobs MQTT API on a local broker
         run_device("dev1", iotjobs_mqtt.host, iotjobs_mqtt.port)
+
+    def test_device_tls(iotjobs, iotjobs_mqtt_tls):   # mutual TLS + IoT policies, as at AWS
+        run_device("dev1", "localhost", iotjobs_mqtt_tls.tls_port, ca=iotjobs_mqtt_tls.ca_path)
 """
 
 from __future__ import annotations
@@ -101,4 +104,21 @@ def iotjobs_mqtt(iotjobs: IoTJobsHandle, request: pytest.FixtureRequest) -> Iter
     from moto_iotjobs.mqtt.service import MqttJobsService
 
     with MqttJobsService(kind=kind, region_name=iotjobs.region_name) as service:  # type: ignore[arg-type]
+        yield service
+
+
+@pytest.fixture
+def iotjobs_mqtt_tls(iotjobs: IoTJobsHandle, request: pytest.FixtureRequest) -> Iterator[MqttJobsService]:
+    """Like `iotjobs_mqtt`, plus the mutual-TLS listener on a free port (`.tls_port`,
+    `.ca_path`): devices connect with registry certificates and IoT policies are enforced.
+    `@pytest.mark.parametrize("iotjobs_mqtt_tls", ["mosquitto"], indirect=True)` picks the
+    broker behind it."""
+    import importlib.util
+
+    kind = getattr(request, "param", None) or "amqtt"
+    if importlib.util.find_spec("amqtt" if kind == "amqtt" else "paho") is None:
+        pytest.skip("iotjobs_mqtt_tls needs the [mqtt] extra (pip install 'moto-iotjobs[mqtt]')")
+    from moto_iotjobs.mqtt.service import MqttJobsService
+
+    with MqttJobsService(kind=kind, region_name=iotjobs.region_name, tls_port=0) as service:  # type: ignore[arg-type]
         yield service

@@ -5,7 +5,9 @@ The AWS CLI and other SDKs reach both planes with `--endpoint-url http://HOST:PO
 server picks the backend from the SigV4 scope (`iot` or `iot-jobs-data`).
 `POST /moto-api/reset` clears everything, IoT Jobs state and injected faults included.
 With `--mqtt-port` an MQTT broker answering the Jobs MQTT API runs beside it (needs the
-`[mqtt]` extra).
+`[mqtt]` extra); that plain-TCP port is UNAUTHENTICATED. With `--mqtt-tls-port` (8883 at AWS)
+devices connect with mutual TLS and a registry certificate, and IoT policies are enforced;
+the mock CA's file is printed and served at `GET /moto-api/iotjobs/ca.pem`.
 
 A port already in use, or an MQTT broker that cannot run here (amqtt needs Python 3.10+),
 ends the command with exit code 2 and one line on stderr, not a traceback.
@@ -56,10 +58,14 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
-def start_mqtt(host: str, port: int, kind: str) -> MqttJobsService:
-    """The MQTT broker for --mqtt-port, or exit 2 saying why it cannot run here."""
+def start_mqtt(host: str, port: Optional[int], kind: str, tls_port: Optional[int] = None) -> MqttJobsService:
+    """The MQTT broker for --mqtt-port (and the mutual-TLS listener for --mqtt-tls-port), or
+    exit 2 saying why it cannot run here."""
+    port = port or 0
     if port_in_use(host, port):
         fail(f"MQTT port {host}:{port} is already in use (--mqtt-port); choose another, or 0 for any free port")
+    if tls_port is not None and port_in_use(host, tls_port):
+        fail(f"MQTT TLS port {host}:{tls_port} is already in use (--mqtt-tls-port); choose another, or 0")
     if kind == "amqtt" and sys.version_info < (3, 10):
         fail(
             f"--mqtt-port with the default amqtt broker needs Python 3.10+ (this is "
@@ -72,7 +78,7 @@ def start_mqtt(host: str, port: int, kind: str) -> MqttJobsService:
     except ImportError as problem:
         fail(f"--mqtt-port needs the [mqtt] extra (pip install \".[mqtt]\" in the checkout): {problem}")
     try:
-        return MqttJobsService(host=host, port=port, kind=kind).start()  # type: ignore[arg-type]
+        return MqttJobsService(host=host, port=port, kind=kind, tls_port=tls_port).start()  # type: ignore[arg-type]
     except BrokerError as problem:
         fail(" ".join(str(problem).split()))  # a broker's log may span lines
 
@@ -95,6 +101,13 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         type=int,
         default=None,
         help="also run an MQTT broker answering the Jobs MQTT API on this port (0: any free port)",
+    )
+    parser.add_argument(
+        "--mqtt-tls-port",
+        type=int,
+        default=None,
+        help="also run the mutual-TLS MQTT listener (registry certificates, IoT policies) on this "
+        "port (AWS: 8883; 0: any free port); implies a broker (plain port: --mqtt-port or any)",
     )
     parser.add_argument(
         "--mqtt-broker",
@@ -146,9 +159,19 @@ def main(argv: Optional[list[str]] = None) -> None:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     register()
     mqtt = None
-    if args.mqtt_port is not None:
-        mqtt = start_mqtt(args.host, args.mqtt_port, args.mqtt_broker)
-        print(f"moto-iotjobs: Jobs MQTT API on mqtt://{mqtt.host}:{mqtt.port}", flush=True)
+    if args.mqtt_port is not None or args.mqtt_tls_port is not None:
+        mqtt = start_mqtt(args.host, args.mqtt_port, args.mqtt_broker, args.mqtt_tls_port)
+        print(
+            f"moto-iotjobs: Jobs MQTT API on mqtt://{mqtt.host}:{mqtt.port} "
+            "(plain TCP, unauthenticated)",
+            flush=True,
+        )
+        if mqtt.tls_port is not None:
+            print(
+                f"moto-iotjobs: Jobs MQTT API on mqtts://{mqtt.host}:{mqtt.tls_port} "
+                f"(mutual TLS, IoT policies); CA file {mqtt.ca_path}",
+                flush=True,
+            )
     from moto_iotjobs.serving.guard import GuardPolicy
     from moto_iotjobs.serving.http import make_server
 

@@ -273,3 +273,17 @@ def test_python_dash_m_serves_both_planes(monkeypatch):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_mock_ca_is_served_for_devices(endpoint):
+    """GET /moto-api/iotjobs/ca.pem: the CA that signs the MQTT TLS listener's certificate."""
+    from cryptography import x509
+
+    from moto_iotjobs.devices.ca import mock_ca
+
+    response = requests.get(f"{endpoint}/moto-api/iotjobs/ca.pem")
+    assert response.status_code == 200
+    assert response.content == mock_ca().ca_pem
+    ca = x509.load_pem_x509_certificate(response.content)
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert requests.post(f"{endpoint}/moto-api/iotjobs/ca.pem").status_code == 405

@@ -21,6 +21,10 @@ The internals, and why each is needed:
   `moto.iotdata.responses.IoTDataPlaneResponse`, which answers the rest of the Data-ATS host.
 - `moto.iot.models.iot_backends` (`things`, `thing_groups`, a group's `things`),
   `moto.iotdata.models.iotdata_backends` (`published_payloads`),
+  the IoT registry's `certificates` (`arn`, `status`, `certificate_pem`), `policies`
+  (`document` of the default version), `principal_policies` and `principal_things` (dicts
+  keyed by `(principal ARN, name)`), a thing's `thing_type` and `attributes`: what the TLS
+  gateway (`moto_iotjobs.devices`) needs to authenticate devices and evaluate IoT policies,
   `moto.s3.models.s3_backends` (`buckets`, a bucket's `keys`),
   `moto.iam.models.iam_backends` (`access_keys`), `moto.utilities.utils.PARTITION_NAMES`.
 - `moto.core.base_backend.BackendDict` / `BaseBackend`: per-account, per-region state that
@@ -36,7 +40,7 @@ from __future__ import annotations
 import sys
 import threading
 import types
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import moto
@@ -60,6 +64,12 @@ __all__ = [
     "moto_server_app",
     "iotdata_response_class",
     "iot_registry",
+    "RegistryCertificate",
+    "RegistryThing",
+    "iot_certificates",
+    "iot_principal_policy_documents",
+    "iot_principal_things",
+    "iot_thing",
     "iotdata_backend",
     "s3_object",
     "iam_account_for_key",
@@ -148,6 +158,69 @@ def iot_registry(account_id: str, region_name: str) -> IoTBackend:
     from moto.iot.models import iot_backends
 
     return iot_backends[account_id][region_name]
+
+
+class RegistryCertificate(NamedTuple):
+    """A device certificate of the registry, as the TLS gateway needs it."""
+
+    certificate_id: str
+    arn: str
+    status: str
+    pem: str
+
+
+class RegistryThing(NamedTuple):
+    name: str
+    type_name: Optional[str]
+    attributes: dict[str, str]
+
+
+def iot_certificates(account_id: str, region_name: str) -> list[RegistryCertificate]:
+    """Every device certificate (not CA certificates) of the registry."""
+    registry = iot_registry(account_id, region_name)
+    return [
+        RegistryCertificate(cert.certificate_id, cert.arn, cert.status, cert.certificate_pem)
+        for cert in list(registry.certificates.values())
+    ]
+
+
+def iot_principal_policy_documents(
+    account_id: str, region_name: str, principal_arn: str
+) -> list[str]:
+    """The default-version documents of the policies attached to a principal (JSON text)."""
+    registry = iot_registry(account_id, region_name)
+    return [
+        str(policy.document)
+        for (principal, _name), (_target, policy) in list(registry.principal_policies.items())
+        if principal == principal_arn
+    ]
+
+
+def iot_principal_things(account_id: str, region_name: str, principal_arn: str) -> list[str]:
+    """Names of the things a principal (certificate ARN) is attached to."""
+    registry = iot_registry(account_id, region_name)
+    return [
+        thing_name
+        for (principal, thing_name) in list(registry.principal_things.keys())
+        if principal == principal_arn
+    ]
+
+
+def iot_thing(account_id: str, region_name: str, thing_name: str) -> Optional[RegistryThing]:
+    """A thing's name, type and attributes, or None when the registry has no such thing."""
+    from moto.utilities.utils import get_partition
+
+    registry = iot_registry(account_id, region_name)
+    arn = f"arn:{get_partition(region_name)}:iot:{region_name}:{account_id}:thing/{thing_name}"
+    thing = registry.things.get(arn)
+    if thing is None:
+        return None
+    thing_type = getattr(thing, "thing_type", None)
+    return RegistryThing(
+        thing.thing_name,
+        getattr(thing_type, "thing_type_name", None) if thing_type else None,
+        {str(k): str(v) for k, v in (thing.attributes or {}).items()},
+    )
 
 
 def iotdata_backend(account_id: str, region_name: str) -> Any:
@@ -310,8 +383,30 @@ def check_services() -> None:
     ):
         _require(hasattr(module, name), f"{module.__name__}.{name} is gone")
     registry = iot_models.IoTBackend("us-east-1", "123456789012")
-    for attribute in ("things", "thing_groups", "describe_thing"):
+    for attribute in (
+        "things",
+        "thing_groups",
+        "describe_thing",
+        "certificates",
+        "policies",
+        "principal_policies",
+        "principal_things",
+    ):
         _require(hasattr(registry, attribute), f"moto's IoTBackend has no {attribute}")
+    _require(
+        isinstance(registry.principal_policies, dict) and isinstance(registry.principal_things, dict),
+        "moto's IoTBackend principal_policies/principal_things are no longer dicts",
+    )
+    certificate, _keys = registry.create_keys_and_certificate(set_as_active=True)
+    for attribute in ("certificate_id", "arn", "status", "certificate_pem"):
+        _require(hasattr(certificate, attribute), f"moto's FakeCertificate has no {attribute}")
+    policy = registry.create_policy("p", '{"Statement": []}')  # type: ignore[arg-type,unused-ignore]
+    _require(hasattr(policy, "document"), "moto's FakePolicy has no document")
+    registry.attach_policy("p", certificate.arn)
+    _require(
+        (certificate.arn, "p") in registry.principal_policies,
+        "moto's principal_policies is no longer keyed by (principal ARN, policy name)",
+    )
     iotdata = iotdata_models.IoTDataPlaneBackend("us-east-1", "123456789012")
     _require(
         isinstance(getattr(iotdata, "published_payloads", None), list),

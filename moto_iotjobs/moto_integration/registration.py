@@ -53,8 +53,11 @@ def register() -> None:
 
 
 def _register_moto_api_routes() -> None:
-    """`/moto-api/iotjobs/faults` beside moto's own `/moto-api/...` endpoints."""
-    moto_compat.moto_api_url_paths().setdefault("{0}/moto-api/iotjobs/faults", _faults_endpoint)
+    """`/moto-api/iotjobs/faults` and `/moto-api/iotjobs/ca.pem` beside moto's own
+    `/moto-api/...` endpoints."""
+    paths = moto_compat.moto_api_url_paths()
+    paths.setdefault("{0}/moto-api/iotjobs/faults", _faults_endpoint)
+    paths.setdefault("{0}/moto-api/iotjobs/ca.pem", _ca_endpoint)
 
 
 def _faults_endpoint(request: Any, full_url: str, headers: Any) -> Any:
@@ -65,3 +68,12 @@ def _faults_endpoint(request: Any, full_url: str, headers: Any) -> Any:
 
 def is_registered() -> bool:
     return _registered
+
+
+def _ca_endpoint(request: Any, full_url: str, headers: Any) -> Any:
+    """The mock CA that signs the MQTT TLS listener's certificate, for devices to trust."""
+    if getattr(request, "method", "GET") not in ("GET", "HEAD"):
+        return 405, {"Allow": "GET, HEAD", "Content-Type": "text/plain"}, "Method Not Allowed"
+    from moto_iotjobs.devices.ca import mock_ca
+
+    return 200, {"Content-Type": "application/x-pem-file"}, mock_ca().ca_pem.decode("ascii")

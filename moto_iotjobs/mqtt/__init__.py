@@ -22,7 +22,7 @@ yields the running ``MqttJobsService``; ``@pytest.mark.parametrize("iotjobs_mqtt
 runs it beside moto's server.
 
 - ``jobs_broker(host="127.0.0.1", port=0, kind="amqtt", region_name="us-east-1",
-  account_id=None)``: a context manager for use while a moto mock is active; yields the started
+  account_id=None, tls_port=None)``: a context manager for use while a moto mock is active; yields the started
   ``MqttJobsService`` (``.host``, ``.port``, ``.url``) and stops it on exit.
 - ``MqttJobsService(...)``: the same with ``start()``/``stop()``, for servers and long-lived use.
 - ``kind="amqtt"`` (default) embeds a pure-Python MQTT 3.1.1 broker; ``kind="mosquitto"`` runs
@@ -30,7 +30,12 @@ runs it beside moto's server.
 - One broker serves one account and region (``account_id=None``: ``$MOTO_ACCOUNT_ID`` or
   ``123456789012``); the topics, payloads and error codes are in ``moto_iotjobs.mqtt.jobs_api``.
 
-Difference from AWS IoT: AWS delivers a request's ``/accepted`` or ``/rejected`` reply to the
+With ``tls_port`` (8883 at AWS; 0: a free port) devices connect as at AWS, with mutual TLS and
+a registry certificate, and IoT policies are enforced (``service.tls_port``,
+``service.ca_path``; see ``moto_iotjobs.devices`` and docs/devices-tls.md). The plain ``port``
+is unauthenticated.
+
+Difference from AWS IoT on the plain port: AWS delivers a request's ``/accepted`` or ``/rejected`` reply to the
 requesting client even if it never subscribed to it. A plain broker delivers replies only to
 subscribers, so a device must subscribe to the reply topics before it publishes (the AWS SDK
 Jobs clients do so already). Anyone subscribed to a reply topic hears it, not only the
@@ -87,6 +92,7 @@ def jobs_broker(
     kind: BrokerKind = "amqtt",
     region_name: str = "us-east-1",
     account_id: Optional[str] = None,
+    tls_port: Optional[int] = None,
 ) -> Iterator[MqttJobsService]:
     """Run the Jobs MQTT API on a local broker for the duration of a ``with`` block.
 
@@ -101,7 +107,12 @@ def jobs_broker(
             "first, or use MqttJobsService directly against a moto server"
         )
     service = MqttJobsService(
-        host=host, port=port, kind=kind, region_name=region_name, account_id=account_id
+        host=host,
+        port=port,
+        kind=kind,
+        region_name=region_name,
+        account_id=account_id,
+        tls_port=tls_port,
     )
     with service:
         yield service

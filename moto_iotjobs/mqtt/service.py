@@ -10,6 +10,11 @@ account and region (``notify``, ``notify-next``, their namespaced forms, ``$aws/
 is also published on the broker, at QoS 0. Notifications caused by a device's own MQTT request
 are published right after its ``/accepted`` reply. moto's ``published_payloads`` still records
 them all.
+
+``tls_port`` (e.g. 8883, or 0 for a free port) adds the mutual-TLS listener devices use at AWS:
+registry certificates and IoT policies are enforced there (``moto_iotjobs.devices.gateway``).
+The plain ``port`` stays open for quick tests and is UNAUTHENTICATED: anyone may connect,
+subscribe and publish there.
 """
 
 from __future__ import annotations
@@ -48,8 +53,12 @@ class MqttJobsService(StopsOnExit):
         kind: BrokerKind = "amqtt",
         region_name: str = DEFAULT_REGION,
         account_id: Optional[str] = None,
+        tls_port: Optional[int] = None,
     ) -> None:
         self.host = host
+        self.tls_port = tls_port
+        self._requested_tls_port = tls_port
+        self._gateway: Any = None
         self.port = port
         self._requested = (host, port)  # a restart binds as asked again (port 0: any free port)
         self.kind = kind
@@ -89,12 +98,34 @@ class MqttJobsService(StopsOnExit):
             self._broker, self._bridge = broker, bridge
             self.host, self.port = broker.host, broker.port
             notifications.add_sink(self._notify, self.account_id, self.region_name)
+        if self._requested_tls_port is not None:
+            self._start_tls()
         return self
+
+    def _start_tls(self) -> None:
+        from moto_iotjobs.devices.gateway import TlsGateway
+
+        try:
+            self._gateway = TlsGateway(
+                self.host, self.port, self.account_id, self.region_name,
+                host=self._requested[0], port=self._requested_tls_port or 0,
+            ).start()
+        except BaseException:
+            self.stop()
+            raise
+        self.tls_port = self._gateway.port
+
+    @property
+    def ca_path(self) -> Optional[str]:
+        """The mock CA's PEM file devices trust for the TLS listener (None without one)."""
+        return None if self._gateway is None else str(self._gateway.ca_path)
 
     def stop(self) -> None:
         with self._lock:
-            bridge, broker = self._bridge, self._broker
-            self._bridge = self._broker = None
+            bridge, broker, gateway = self._bridge, self._broker, self._gateway
+            self._bridge = self._broker = self._gateway = None
+            if gateway is not None:
+                gateway.stop()
             notifications.remove_sink(self._notify)
             if bridge is not None:
                 bridge.stop()

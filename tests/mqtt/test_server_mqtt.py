@@ -64,3 +64,42 @@ def test_server_with_mqtt_port(broker_kind: str, monkeypatch: pytest.MonkeyPatch
         output, _ = process.communicate(timeout=20)
     assert f"Jobs MQTT API on mqtt://127.0.0.1:{mqtt_port}" in output
     assert not _accepts(mqtt_port), "the broker outlived the server"
+
+
+def test_server_mqtt_tls_port_serves_devices_with_registry_certificates(monkeypatch):
+    """`--mqtt-tls-port`: a device with a certificate created over HTTP connects with mTLS,
+    trusting the CA served at /moto-api/iotjobs/ca.pem; without a policy it is refused."""
+    import os
+    import tempfile
+
+    from .devices import CONNECT_ANY_POLICY, TlsDevice, write_credentials
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    http_port, tls_port = free_port(), free_port()
+    process = start_server_process(http_port, "--mqtt-tls-port", str(tls_port))
+    endpoint = f"http://127.0.0.1:{http_port}"
+    devices: list[TlsDevice] = []
+    try:
+        ca_path = os.path.join(tempfile.mkdtemp(prefix="tls17-ca-"), "ca.pem")
+        with open(ca_path, "wb") as handle:
+            handle.write(requests.get(f"{endpoint}/moto-api/iotjobs/ca.pem", timeout=5).content)
+        iot = boto3.client("iot", region_name="us-east-1", endpoint_url=endpoint)
+        created = iot.create_keys_and_certificate(setAsActive=True)
+        credentials = write_credentials(
+            created["certificatePem"], created["keyPair"]["PrivateKey"],
+            created["certificateArn"], created["certificateId"],
+        )
+        devices.append(TlsDevice(tls_port, ca_path, credentials, "dev1"))
+        assert devices[-1].refused_not_authorized
+        iot.create_policy(policyName="connect", policyDocument=CONNECT_ANY_POLICY)
+        iot.attach_policy(policyName="connect", target=created["certificateArn"])
+        devices.append(TlsDevice(tls_port, ca_path, credentials, "dev1"))
+        assert devices[-1].accepted
+    finally:
+        for device in devices:
+            device.close()
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert f"mqtts://127.0.0.1:{tls_port}" in output and "CA file" in output
+    assert "unauthenticated" in output

@@ -1,0 +1,158 @@
+"""The mock's certificate authority and the TLS server certificate of its MQTT endpoint.
+
+AWS IoT's data endpoint presents a certificate from a public CA (Amazon Root CA 1 for the
+``-ats`` endpoints); devices pin that root. The mock cannot, so it creates its own CA once per
+process and signs a server certificate for ``localhost``, ``127.0.0.1``, ``::1`` and
+``*.iot.<region>.amazonaws.com`` (moto's DescribeEndpoint(iot:Data-ATS) answers
+``<random>-ats.iot.<region>.amazonaws.com`` with a fresh prefix on every call, so only the
+wildcard covers every answer). Devices trust the CA file (``ca_path``), also served at
+``GET /moto-api/iotjobs/ca.pem``. EC P-256 keys: signing a handshake costs well under 1 ms.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime
+import ipaddress
+import os
+import shutil
+import tempfile
+import threading
+from typing import Optional
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+__all__ = ["MockCertificateAuthority", "ServerCredentials", "mock_ca"]
+
+_VALIDITY = datetime.timedelta(days=3650)
+_BACKDATE = datetime.timedelta(days=1)  # clock skew between the mock and a device
+
+
+class ServerCredentials:
+    """Files a TLS server loads: its certificate chain and private key."""
+
+    def __init__(self, cert_path: str, key_path: str) -> None:
+        self.cert_path = cert_path
+        self.key_path = key_path
+
+
+def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "moto-iotjobs"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+class MockCertificateAuthority:
+    """A self-signed CA whose files live in a private temporary directory until exit."""
+
+    def __init__(self, directory: Optional[str] = None) -> None:
+        self.directory = directory or tempfile.mkdtemp(prefix="moto-iotjobs-ca-")
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        subject = _name("moto-iotjobs mock root CA")
+        self.certificate = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _BACKDATE)
+            .not_valid_after(now + _VALIDITY)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True, content_commitment=False, key_encipherment=False,
+                    data_encipherment=False, key_agreement=False, key_cert_sign=True,
+                    crl_sign=True, encipher_only=False, decipher_only=False,
+                ),
+                critical=True,
+            )
+            .add_extension(
+                x509.SubjectKeyIdentifier.from_public_key(self._key.public_key()), critical=False
+            )
+            .sign(self._key, hashes.SHA256())
+        )
+        self.ca_pem = self.certificate.public_bytes(serialization.Encoding.PEM)
+        self.ca_path = os.path.join(self.directory, "ca.pem")
+        _write(self.ca_path, self.ca_pem)
+        self._servers: dict[tuple[str, ...], ServerCredentials] = {}
+        self._lock = threading.Lock()
+
+    def server_credentials(self, region_name: str) -> ServerCredentials:
+        """The server certificate for the endpoints of one region (made once, then reused)."""
+        names = ("localhost", f"*.iot.{region_name}.amazonaws.com")
+        with self._lock:
+            found = self._servers.get(names)
+            if found is None:
+                found = self._servers[names] = self._issue_server(names, region_name)
+            return found
+
+    def _issue_server(self, dns_names: tuple[str, ...], region_name: str) -> ServerCredentials:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        alt_names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
+        alt_names += [
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+            x509.IPAddress(ipaddress.ip_address("::1")),
+        ]
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(_name(f"*.iot.{region_name}.amazonaws.com"))
+            .issuer_name(self.certificate.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _BACKDATE)
+            .not_valid_after(now + _VALIDITY)
+            .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()),
+                critical=False,
+            )
+            .sign(self._key, hashes.SHA256())
+        )
+        stem = os.path.join(self.directory, f"server-{region_name}")
+        cert_path, key_path = stem + ".pem", stem + ".key"
+        _write(cert_path, cert.public_bytes(serialization.Encoding.PEM) + self.ca_pem)
+        _write(key_path, _pem_key(key))
+        return ServerCredentials(cert_path, key_path)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def _write(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+_ca: Optional[MockCertificateAuthority] = None
+_ca_lock = threading.Lock()
+
+
+def mock_ca() -> MockCertificateAuthority:
+    """The process's CA, created on first use; its directory is removed at exit."""
+    global _ca
+    with _ca_lock:
+        if _ca is None:
+            _ca = MockCertificateAuthority()
+            atexit.register(_ca.remove)
+        return _ca
