@@ -22,6 +22,7 @@ from moto_iotjobs.protocol.errors import (
     InternalFailureException,
     InvalidRequestException,
     JobsError,
+    as_modelled,
 )
 from moto_iotjobs.protocol.identity import request_account, request_region
 from moto_iotjobs.protocol.parsing import RawRequest, parse_params
@@ -51,9 +52,15 @@ _request_ids = itertools.count(1)
 _REQUEST_ID_PREFIX = str(uuid4())[:24]  # a UUID-shaped id: random prefix, counter suffix
 
 
-def _json_response(body: Any) -> TYPE_RESPONSE:
+def _json_response(body: Any, spec: Optional[OperationSpec] = None) -> TYPE_RESPONSE:
+    status = 200
+    if spec is not None and spec.status_member is not None:
+        # An output member bound to the HTTP status (DeleteCommand's 202 or 204): the status
+        # carries it and the body is empty, as botocore's rest-json parser expects.
+        status = body.pop(spec.status_member, 200)
+        return status, {"x-amzn-RequestId": f"{_REQUEST_ID_PREFIX}{next(_request_ids):012x}"}, ""
     return (
-        200,
+        status,
         {
             "Content-Type": "application/json",
             "x-amzn-RequestId": f"{_REQUEST_ID_PREFIX}{next(_request_ids):012x}",
@@ -117,9 +124,9 @@ def handle(table: OperationTable, request: Any, full_url: str) -> Optional[TYPE_
         with backend.lock:
             backend.advance(now)
             body = handler(backend, params, now)
-        return _json_response(body)
+        return _json_response(body, spec)
     except JobsError as error:
-        return error.to_response(plane)
+        return as_modelled(error, spec.modelled_errors).to_response(plane)
     except Exception:  # a defect of ours: answer as AWS does, never with a traceback
         log.exception("moto_iotjobs failed on %s %s", raw.method, raw.raw_path)
         return InternalFailureException("Internal failure in moto_iotjobs").to_response(plane)
