@@ -1,7 +1,8 @@
-"""What answers each host: the `iot` host's job operations and the `iot-jobs-data` hosts go
-to the jobs handlers; every other `iot` operation to moto's own IoT responses (watched for
-the registry changes continuous jobs follow, `registry_watch`). On the Data-ATS host the
-device-plane operations are ours and everything else (shadows, publish) is moto's iot-data.
+"""What answers each host: the `iot` host's job and command operations and the
+`iot-jobs-data` hosts go to the jobs and commands handlers; every other `iot` operation to
+moto's own IoT responses (watched for the registry changes continuous jobs follow,
+`registry_watch`). On the Data-ATS host the device-plane operations are ours and everything
+else (shadows, publish) is moto's iot-data.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from moto_iotjobs.moto_integration.registry_watch import IoTJobsResponse
 from moto_iotjobs.protocol.dispatch import TYPE_RESPONSE, OperationTable, handle
 from moto_iotjobs.protocol.errors import CONTROL_PLANE, DEVICE_PLANE, InvalidRequestException
 from moto_iotjobs.protocol.parsing import RawRequest
+from moto_iotjobs.services.commands import handlers as commands_handlers
+from moto_iotjobs.services.commands.backend import commands_backends
 from moto_iotjobs.services.endpoints import handlers as endpoints
 from moto_iotjobs.services.jobs.backend import iotjobs_backends
 from moto_iotjobs.services.jobs.handlers import CONTROL_HANDLERS, DEVICE_HANDLERS
@@ -22,14 +25,18 @@ from moto_iotjobs.services.jobs.handlers import CONTROL_HANDLERS, DEVICE_HANDLER
 CONTROL_TABLE = OperationTable(CONTROL_PLANE)
 CONTROL_TABLE.add(CONTROL_HANDLERS, iotjobs_backends)
 CONTROL_TABLE.add(endpoints.CONTROL_HANDLERS, iotjobs_backends)
+CONTROL_TABLE.add(commands_handlers.CONTROL_HANDLERS, commands_backends)
 DEVICE_TABLE = OperationTable(DEVICE_PLANE)
 DEVICE_TABLE.add(DEVICE_HANDLERS, iotjobs_backends)
+DEVICE_TABLE.add(commands_handlers.DEVICE_HANDLERS, commands_backends)
 
 #: Paths of the `iot` host that belong to job (and job template) operations only: a request
 #: there that matches none of them (a label holding a raw `/`, a wrong method) is answered
 #: here, since moto's own IoT responses raise NotImplementedError for the job operations
 #: moto does not implement (UpdateJob, DescribeManagedJobTemplate, ...).
-_JOB_PATHS = re.compile(r"^/(?:jobs|job-templates|managed-job-templates|things/.+/jobs)(?:/|$)")
+_JOB_PATHS = re.compile(
+    r"^/(?:jobs|job-templates|managed-job-templates|things/.+/jobs|commands|command-executions)(?:/|$)"
+)
 
 
 def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:

@@ -1,4 +1,5 @@
-"""A local MQTT broker that speaks the AWS IoT Jobs MQTT API: broker + Jobs bridge + notifications.
+"""A local MQTT broker that speaks the AWS IoT Jobs MQTT API: broker + Jobs bridge + notifications
+(and the commands MQTT API: command requests out, device responses answered).
 
     service = MqttJobsService(port=0).start()     # amqtt on 127.0.0.1, a free port
     ...  # devices connect to service.host, service.port
@@ -25,6 +26,12 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from moto_iotjobs.mqtt.bridge import ALL_JOBS_TOPICS_FILTER, BridgeError, JobsTopicBridge
 from moto_iotjobs.mqtt.broker import RunningBroker, start_broker
+from moto_iotjobs.mqtt.commands_api import (
+    COMMANDS_RESPONSE_FILTERS,
+    CommandsMqttApi,
+    is_commands_topic,
+    parse_response_topic,
+)
 from moto_iotjobs.mqtt.jobs_api import DEFAULT_REGION, JobsMqttApi, is_jobs_request_candidate
 from moto_iotjobs.mqtt.stopping import StopsOnExit
 from moto_iotjobs.services.jobs import notifications
@@ -63,6 +70,7 @@ class MqttJobsService(StopsOnExit):
         self._requested = (host, port)  # a restart binds as asked again (port 0: any free port)
         self.kind = kind
         self.api = JobsMqttApi(region_name=region_name, account_id=account_id)
+        self.commands_api = CommandsMqttApi(region_name=region_name, account_id=account_id)
         self.region_name = self.api.region_name
         self.account_id = self.api.account_id
         self._broker: Optional[RunningBroker] = None
@@ -89,8 +97,8 @@ class MqttJobsService(StopsOnExit):
                     broker.host,
                     broker.port,
                     self._handle,
-                    topic_filters=(ALL_JOBS_TOPICS_FILTER,),
-                    accept=is_jobs_request_candidate,
+                    topic_filters=(ALL_JOBS_TOPICS_FILTER, *COMMANDS_RESPONSE_FILTERS),
+                    accept=_is_answered,
                 ).start()
             except BaseException:
                 broker.stop()
@@ -146,7 +154,10 @@ class MqttJobsService(StopsOnExit):
         caused: list[tuple[str, bytes]] = []
         self._local.caused = caused
         try:
-            replies = self.api.handle(topic, payload)
+            if is_commands_topic(topic):
+                replies = self.commands_api.handle(topic, payload)
+            else:
+                replies = self.api.handle(topic, payload)
         finally:
             self._local.caused = None
         return [*replies, *caused]
@@ -166,3 +177,8 @@ class MqttJobsService(StopsOnExit):
             pass
         except Exception:
             log.exception("could not publish %s on the Jobs MQTT broker", topic)
+
+
+def _is_answered(topic: str) -> bool:
+    """A Jobs request (or a wrong Jobs topic) or a device's command response."""
+    return is_jobs_request_candidate(topic) or parse_response_topic(topic) is not None

@@ -20,6 +20,7 @@ from moto_iotjobs.protocol.errors import (
     InternalFailureException,
     InvalidRequestException,
     JobsError,
+    as_modelled,
 )
 from moto_iotjobs.protocol.identity import request_account, request_region
 from moto_iotjobs.protocol.parsing import RawRequest, parse_params
@@ -51,9 +52,15 @@ def backend_for(backends: Any, raw: RawRequest) -> Any:
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def _json_response(body: Any) -> TYPE_RESPONSE:
+def _json_response(body: Any, spec: Optional[OperationSpec] = None) -> TYPE_RESPONSE:
+    status = 200
+    if spec is not None and spec.status_member is not None:
+        # An output member bound to the HTTP status (DeleteCommand's 202 or 204): the status
+        # carries it and the body is empty, as botocore's rest-json parser expects.
+        status = body.pop(spec.status_member, 200)
+        return status, {"x-amzn-RequestId": next_request_id()}, ""
     return (
-        200,
+        status,
         {
             "Content-Type": "application/json",
             "x-amzn-RequestId": next_request_id(),
@@ -120,9 +127,9 @@ def handle(table: OperationTable, request: Any, full_url: str) -> Optional[TYPE_
         with backend.lock:
             backend.advance(now)
             body = handler(backend, params, now)
-        return _json_response(body)
+        return _json_response(body, spec)
     except JobsError as error:
-        return error.to_response(plane)
+        return as_modelled(error, spec.modelled_errors).to_response(plane)
     except Exception:  # a defect of ours: answer as AWS does, never with a traceback
         log.exception("moto_iotjobs failed on %s %s", raw.method, raw.raw_path)
         return InternalFailureException("Internal failure in moto_iotjobs").to_response(plane)

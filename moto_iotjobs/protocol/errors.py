@@ -120,6 +120,18 @@ class InternalFailureException(JobsError):
     status = 500
 
 
+class ValidationException(JobsError):
+    """The commands operations' validation error (they model no InvalidRequestException)."""
+
+    code = "ValidationException"
+    status = 400
+
+
+class ServiceQuotaExceededException(JobsError):
+    code = "ServiceQuotaExceededException"
+    status = 402
+
+
 class InternalServerException(JobsError):
     code = "InternalServerException"
     status = 500
@@ -141,5 +153,20 @@ ERRORS_BY_CODE: dict[str, type[JobsError]] = {
         ServiceUnavailableException,
         InternalFailureException,
         InternalServerException,
+        ValidationException,
+        ServiceQuotaExceededException,
     )
 }
+
+
+def as_modelled(error: JobsError, modelled: frozenset[str]) -> JobsError:
+    """The error an operation answers with: the shared parsing, validation and paging code
+    raises InvalidRequestException, which an operation modelling ValidationException instead
+    (the commands operations) answers as ValidationException, with the same message."""
+    if (
+        type(error) is InvalidRequestException
+        and "InvalidRequestException" not in modelled
+        and "ValidationException" in modelled
+    ):
+        return ValidationException(error.message, **error.extra)
+    return error

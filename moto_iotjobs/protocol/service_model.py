@@ -51,6 +51,10 @@ class OperationSpec:
     members: tuple[Member, ...]
     required: frozenset[str]
     has_body: bool
+    #: The codes of the operation's modelled errors.
+    modelled_errors: frozenset[str] = frozenset()
+    #: The output member bound to the HTTP status code, if any (DeleteCommand.statusCode).
+    status_member: str | None = None
     validators: Any = field(default=None, repr=False)  # set by validation.compile_operation
 
     @property
@@ -111,7 +115,19 @@ def _spec(plane: str, operation_name: str) -> OperationSpec:
         members=members,
         required=required,
         has_body=any(m.location == "body" for m in members),
+        modelled_errors=frozenset(error.name for error in op.error_shapes),
+        status_member=_status_member(op),
     )
+
+
+def _status_member(op: OperationModel) -> str | None:
+    shape = op.output_shape
+    if shape is None:
+        return None
+    for name, member in shape.members.items():
+        if member.serialization.get("location") == "statusCode":
+            return str(name)
+    return None
 
 
 @cache

@@ -30,7 +30,7 @@ try:  # an independent implementation of Java-style \p{...} classes
 except ImportError:  # pragma: no cover - regex comes with moto[server] (cfn-lint)
     _regex = None
 
-from .helpers import ACCOUNT, group_arn, thing_arn
+from .helpers import ACCOUNT, command_arn, group_arn, thing_arn
 
 CONTROL = "iot"
 DEVICE = "iot-jobs-data"
@@ -356,6 +356,17 @@ BASELINES: dict[tuple[str, str], dict[str, Any]] = {
     (CONTROL, "ListManagedJobTemplates"): {},
     (CONTROL, "UpdateEventConfigurations"): {"eventConfigurations": {"JOB": {"Enabled": False}}},
     (CONTROL, "DescribeEventConfigurations"): {},
+    (CONTROL, "CreateCommand"): {
+        "commandId": "fresh-command", "payload": {"content": "e30=", "contentType": "application/json"},
+    },
+    (CONTROL, "GetCommand"): {"commandId": "cmd"},
+    (CONTROL, "UpdateCommand"): {"commandId": "cmd", "description": "d"},
+    (CONTROL, "DeleteCommand"): {"commandId": "cmd"},
+    (CONTROL, "ListCommands"): {},
+    (CONTROL, "GetCommandExecution"): {"executionId": "no-such-execution", "targetArn": thing_arn("t1")},
+    (CONTROL, "ListCommandExecutions"): {"commandArn": command_arn("cmd")},
+    (CONTROL, "DeleteCommandExecution"): {"executionId": "no-such-execution", "targetArn": thing_arn("t1")},
+    (DEVICE, "StartCommandExecution"): {"targetArn": thing_arn("t2"), "commandArn": command_arn("cmd")},
     (DEVICE, "GetPendingJobExecutions"): {"thingName": "t1"},
     (DEVICE, "StartNextPendingJobExecution"): {"thingName": "t2"},
     (DEVICE, "DescribeJobExecution"): {"jobId": "snap", "thingName": "t1"},
@@ -384,6 +395,10 @@ def setup_state(iot: Any, jobs_data: Any) -> None:
                             timeoutConfig={"inProgressTimeoutInMinutes": 60})
     jobs_data.start_next_pending_job_execution(thingName="t1", statusDetails={"step": "1"})
     jobs_data.update_job_execution(thingName="t3", jobId="done", status="SUCCEEDED")
+    iot.create_command(commandId="cmd", payload={"content": b'{"go": 1}', "contentType": "application/json"})
+    jobs_data.start_command_execution(
+        targetArn=thing_arn("t1"), commandArn=command_arn("cmd"), executionTimeoutSeconds=43200
+    )
 
 
 def _member_shapes(op: OperationModel) -> list[tuple[str, Shape, str, str]]:

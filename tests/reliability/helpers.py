@@ -39,6 +39,10 @@ def thing_arn(name: str, account: str = ACCOUNT, region: str = REGION) -> str:
     return f"arn:aws:iot:{region}:{account}:thing/{name}"
 
 
+def command_arn(command_id: str, account: str = ACCOUNT, region: str = REGION) -> str:
+    return f"arn:aws:iot:{region}:{account}:command/{command_id}"
+
+
 def group_arn(name: str, account: str = ACCOUNT, region: str = REGION) -> str:
     return f"arn:aws:iot:{region}:{account}:thinggroup/{name}"
 
@@ -168,6 +172,14 @@ def snapshot(iot: Any, jobs_data: Any, thing_names: Iterable[str]) -> str:
         for t in sorted(templates, key=lambda t: t["jobTemplateId"])
     ]
     state["event configurations"] = iot.describe_event_configurations()
+    commands = iot.list_commands(maxResults=100).get("commands", [])
+    for command in sorted(commands, key=lambda c: c["commandId"]):
+        state[f"command/{command['commandId']}"] = iot.get_command(commandId=command["commandId"])
+        executions = iot.list_command_executions(commandArn=command["commandArn"], maxResults=100)
+        state[f"command-executions/{command['commandId']}"] = [
+            iot.get_command_execution(executionId=e["executionId"], targetArn=e["targetArn"], includeResult=True)
+            for e in executions["commandExecutions"]
+        ]
     registered = [t["thingName"] for t in iot.list_things()["things"]]
     things = sorted(set(thing_names) | set(registered))
     state["things"] = things

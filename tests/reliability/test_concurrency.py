@@ -196,3 +196,51 @@ def test_concurrent_start_next_starts_once(channel: Callable[[], tuple[Any, Any]
     assert set(seen) == {("IN_PROGRESS", 2)}, seen
     final = iot.describe_job_execution(jobId="once", thingName="solo")["execution"]
     assert final["versionNumber"] == 2
+
+
+def test_concurrent_command_starts_and_updates(channel: Callable[[], tuple[Any, Any]]) -> None:
+    """Threads start executions (half of them reusing one clientToken) while others
+    deprecate/undeprecate and rename the command: every start that succeeds is listed once,
+    the shared token yields one execution, and a start is refused only while deprecated."""
+    iot, _ = channel()
+    iot.create_thing(thingName="c0")
+    command_arn = iot.create_command(commandId="cc", payload={"content": b"x"})["commandArn"]
+    started: list[str] = []
+    shared: list[str] = []
+    refused: list[str] = []
+    lock = threading.Lock()
+
+    def work(index: int, control: Any, device: Any) -> None:
+        for round_number in range(ROUNDS):
+            if index == 0:
+                control.update_command(commandId="cc", deprecated=round_number % 2 == 0)
+                continue
+            if index == 1:
+                control.update_command(commandId="cc", deprecated=False, displayName=f"n{round_number}")
+                continue
+            token = "shared-token" if index % 2 == 0 else f"t-{index}-{round_number}"
+            try:
+                execution_id = device.start_command_execution(
+                    targetArn=thing_arn("c0"), commandArn=command_arn, clientToken=token, executionTimeoutSeconds=3600
+                )["executionId"]
+            except ClientError as error:
+                assert error_code(error) == "ValidationException", error
+                assert "deprecated" in str(error)
+                with lock:
+                    refused.append(token)
+                continue
+            with lock:
+                (shared if token == "shared-token" else started).append(execution_id)
+
+    run_threads(work, channel)
+    listed = [
+        e["executionId"]
+        for page in iot.get_paginator("list_command_executions").paginate(commandArn=command_arn)
+        for e in page["commandExecutions"]
+    ]
+    assert len(set(shared)) <= 1
+    assert sorted(listed) == sorted(set(started) | set(shared))
+    assert len(started) == len(set(started))
+    assert len(started) + len(shared) + len(refused) == (THREADS - 2) * ROUNDS
+    record("commands concurrency (starts accepted / refused while deprecated)", "accepted", len(started) + len(shared))
+    record("commands concurrency (starts accepted / refused while deprecated)", "refused", len(refused))

@@ -67,6 +67,23 @@ def remove_sink(sink: Sink) -> None:
         _sinks = tuple(entry for entry in _sinks if entry[0] != sink)
 
 
+def to_sinks(account_id: str, region_name: str, topic: str, payload: bytes) -> None:
+    """Hand one message to every sink listening to that account and region."""
+    for sink, sink_account, sink_region in _sinks:
+        if sink_account not in (None, account_id):
+            continue
+        if sink_region not in (None, region_name):
+            continue
+        sink(topic, payload)
+
+
+def deliver(account_id: str, region_name: str, topic: str, payload: bytes) -> None:
+    """Record one service message in moto's iot-data backend and hand it to the sinks (the
+    way other services, such as commands, publish through the same mechanism)."""
+    moto_compat.iotdata_backend(account_id, region_name).published_payloads.append((topic, payload))
+    to_sinks(account_id, region_name, topic, payload)
+
+
 def _dumps(value: Any) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode("utf-8")
 
@@ -95,12 +112,8 @@ class Notifier:
                 self.backend.account_id, self.backend.region_name
             )
         self._iotdata.published_payloads.append((topic, payload))
-        for sink, account_id, region_name in _sinks:
-            if account_id not in (None, self.backend.account_id):
-                continue
-            if region_name not in (None, self.backend.region_name):
-                continue
-            sink(topic, payload)
+        if _sinks:
+            to_sinks(self.backend.account_id, self.backend.region_name, topic, payload)
 
     def events_enabled(self, kind: str) -> bool:
         config = self.backend.event_configurations.get(kind)

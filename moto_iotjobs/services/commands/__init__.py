@@ -1,0 +1,1 @@
+"""AWS IoT Device Management commands: one device at a time, on both planes and MQTT."""
