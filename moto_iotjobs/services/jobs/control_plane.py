@@ -18,7 +18,7 @@ from moto_iotjobs.protocol.errors import (
     VersionConflictException,
 )
 from moto_iotjobs.protocol.pagination import decode_token, take_page
-from moto_iotjobs.services.jobs import documents
+from moto_iotjobs.services.jobs import documents, job_sources
 from moto_iotjobs.services.jobs.lifecycle import (
     CANCELED,
     JOB_CANCELED,
@@ -121,7 +121,7 @@ class ControlPlane(JobStore):
 
     def job_source(self, params: dict[str, Any]) -> documents.JobSource:
         """Where a new job's document and defaults come from (document, S3, template)."""
-        return documents.job_source(self, params)
+        return job_sources.job_source(self, params)
 
     def describe_job(self, params: dict[str, Any]) -> Job:
         return self.get_job(params["jobId"])

@@ -105,34 +105,6 @@ class JobSource:
                 setattr(job, attribute, value)
 
 
-def job_source(store: JobStore, params: dict[str, Any]) -> JobSource:
-    """Resolve CreateJob's document, documentSource, jobTemplateArn and documentParameters."""
-    document = params.get("document")
-    document_source = params.get("documentSource")
-    template_arn = params.get("jobTemplateArn")
-    parameters = params.get("documentParameters")
-    if document is not None and document_source is not None:
-        raise InvalidRequestException("Specify either document or documentSource, not both")
-    if template_arn is not None:
-        from moto_iotjobs.services.jobs.templates import source_from_template
-
-        source = source_from_template(store, template_arn, parameters, document, document_source)  # type: ignore[arg-type]
-    elif parameters is not None:
-        raise InvalidRequestException(
-            "documentParameters can only be used with an AWS managed job template (jobTemplateArn)"
-        )
-    elif document is not None:
-        check_document(document)
-        source = JobSource(document=document)
-    elif document_source is not None:
-        source = JobSource(document=load_document_source(store, document_source), document_source=document_source)
-    else:
-        raise InvalidRequestException(
-            "A job needs a document: specify document, documentSource or jobTemplateArn"
-        )
-    return source
-
-
 def load_document_source(store: JobStore, url: str) -> str:
     data = read_s3_object(store.account_id, url)
     try:

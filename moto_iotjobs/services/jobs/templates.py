@@ -10,12 +10,11 @@ each value checked against the parameter's regex. The catalogue is data:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import timezone
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from moto_iotjobs.protocol.errors import (
     ConflictException,
@@ -23,18 +22,12 @@ from moto_iotjobs.protocol.errors import (
     ResourceNotFoundException,
 )
 from moto_iotjobs.protocol.pagination import decode_token, take_page
+from moto_iotjobs.services.jobs.documents import check_document, load_document_source
 from moto_iotjobs.services.jobs.indexes import SeqIndex
 from moto_iotjobs.services.jobs.store import JobStore
-
-if TYPE_CHECKING:
-    from moto_iotjobs.services.jobs.documents import JobSource
+from moto_iotjobs.services.jobs.targets import iot_registry
 
 _CATALOGUE = Path(__file__).parents[2] / "data" / "managed_job_templates.json"
-
-_TEMPLATE_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):iot:(?P<region>[a-z0-9-]+):(?P<account>\d{12})?:"
-    r"jobtemplate/(?P<name>[a-zA-Z0-9_-]+)(?::(?P<version>[0-9.]+))?$"
-)
 
 #: Template members copied onto a job created from it (template key, job attribute).
 TEMPLATE_CONFIG = (
@@ -93,8 +86,6 @@ class JobTemplates(JobStore):
     def sync_registry_templates(self) -> None:
         """Templates in moto's own IoT backend are templates too: CloudFormation's
         AWS::IoT::JobTemplate creates, replaces and deletes them there. Mirror them."""
-        from moto_iotjobs.services.jobs.targets import iot_registry
-
         theirs = iot_registry(self.account_id, self.region_name).jobs_templates
         for template_id, template in list(self.job_templates.items()):
             if template.mirror_of is not None and theirs.get(template_id) is not template.mirror_of:
@@ -130,8 +121,6 @@ class JobTemplates(JobStore):
             self.job_templates_index.add(mirror.seq, mirror)
 
     def create_job_template(self, params: dict[str, Any], now: float) -> JobTemplate:
-        from moto_iotjobs.services.jobs.documents import check_document, load_document_source
-
         self.sync_registry_templates()
         template_id = params["jobTemplateId"]
         if template_id in self.job_templates:
@@ -215,9 +204,7 @@ class JobTemplates(JobStore):
         del self.job_templates[template.template_id]
         self.job_templates_index.discard(template.seq)
         if template.mirror_of is not None:
-            from moto_iotjobs.services.jobs.targets import iot_registry
-
-            iot_registry(self.account_id, self.region_name).jobs_templates.pop(template.template_id, None)
+                iot_registry(self.account_id, self.region_name).jobs_templates.pop(template.template_id, None)
 
     def describe_managed_job_template(self, params: dict[str, Any]) -> dict[str, Any]:
         name = params["templateName"]
@@ -250,105 +237,3 @@ class JobTemplates(JobStore):
         ]
         page, token = take_page(items, params.get("maxResults"), lambda item: item[0], context)
         return [t for _, t in page], token
-
-
-def _parse_template_arn(template_arn: str) -> re.Match[str]:
-    match = _TEMPLATE_ARN.match(template_arn)
-    if match is None:
-        raise InvalidRequestException(f"{template_arn} is not a job template ARN")
-    return match
-
-
-def source_from_template(
-    store: JobTemplates,
-    template_arn: str,
-    parameters: Optional[dict[str, str]],
-    document: Optional[str],
-    document_source: Optional[str],
-) -> JobSource:
-    """The document and defaults of a job created with `jobTemplateArn`."""
-    from moto_iotjobs.services.jobs.documents import (
-        JobSource,
-        check_document,
-        load_document_source,
-        substitute_parameters,
-    )
-
-    match = _parse_template_arn(template_arn)
-    if match.group("region") != store.region_name:
-        raise InvalidRequestException(f"Job template {template_arn} is not in region {store.region_name}")
-    if match.group("account") is None:
-        managed = managed_template(match.group("name"), match.group("version"))
-        if managed is None:
-            raise ResourceNotFoundException(f"Managed job template {template_arn} does not exist")
-        if document is not None or document_source is not None:
-            raise InvalidRequestException(
-                "A job created from an AWS managed template takes its document from the template"
-            )
-        values = check_document_parameters(managed, parameters or {})
-        raw = managed["document"]
-        return JobSource(
-            document=substitute_parameters(raw, values),
-            template_arn=template_arn,
-            raw_document=raw,
-            document_parameters=parameters or None,
-        )
-    if match.group("account") != store.account_id:
-        raise InvalidRequestException(f"Job template {template_arn} is not in account {store.account_id}")
-    if parameters is not None:
-        raise InvalidRequestException(
-            "documentParameters can only be used with an AWS managed job template"
-        )
-    template = store.get_job_template(match.group("name"))
-    if document is not None:
-        check_document(document)
-        source = JobSource(document=document, template_arn=template_arn)
-    elif document_source is not None:
-        source = JobSource(
-            document=load_document_source(store, document_source),
-            document_source=document_source,
-            template_arn=template_arn,
-        )
-    elif template.document_source is not None and template.document is None:
-        source = JobSource(
-            document=load_document_source(store, template.document_source),
-            document_source=template.document_source,
-            template_arn=template_arn,
-        )
-    else:
-        source = JobSource(
-            document=template.document or "",
-            document_source=template.document_source,
-            template_arn=template_arn,
-        )
-    source.defaults = {
-        attribute: template.config[key] for key, attribute in TEMPLATE_CONFIG if key in template.config
-    }
-    return source
-
-
-def check_document_parameters(template: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
-    """Every required parameter present, no unknown one, each value matching its regex."""
-    declared = {p["key"]: p for p in template["documentParameters"]}
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise InvalidRequestException(
-            f"Unknown documentParameters for {template['templateName']}: {', '.join(unknown)}"
-        )
-    values: dict[str, str] = {}
-    for key, parameter in declared.items():
-        value = given.get(key)
-        if value is None:
-            if not parameter.get("optional"):
-                raise InvalidRequestException(
-                    f"documentParameters must include {key} for {template['templateName']}"
-                )
-            values[key] = ""
-            continue
-        if re.fullmatch(parameter["regex"], value, re.DOTALL) is None:
-            raise InvalidRequestException(
-                f"Value '{value}' of documentParameters.{key} does not match the parameter's "
-                f"regular expression {parameter['regex']}"
-            )
-        values[key] = value
-    return values
