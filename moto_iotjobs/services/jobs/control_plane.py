@@ -121,7 +121,7 @@ class ControlPlane(JobStore):
 
     def job_source(self, params: dict[str, Any]) -> documents.JobSource:
         """Where a new job's document and defaults come from (document, S3, template)."""
-        return job_sources.job_source(self, params)
+        return job_sources.job_source(self, params)  # type: ignore[arg-type]
 
     def describe_job(self, params: dict[str, Any]) -> Job:
         return self.get_job(params["jobId"])
