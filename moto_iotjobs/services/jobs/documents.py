@@ -23,7 +23,6 @@ from moto_iotjobs.protocol.parsing import strict_json
 
 if TYPE_CHECKING:
     from moto_iotjobs.services.jobs.records import Job
-    from moto_iotjobs.services.jobs.store import JobStore
 
 #: Largest document AWS accepts: 32 KB of UTF-8 (CreateJob `document`).
 MAX_DOCUMENT_BYTES = 32 * 1024
@@ -98,15 +97,14 @@ class JobSource:
         job.document_source = self.document_source
         job.job_template_arn = self.template_arn
         job.document_parameters = self.document_parameters
-        if self.raw_document is not None:
-            job.extra["raw_document"] = self.raw_document
+        job.raw_document = self.raw_document
         for attribute, value in self.defaults.items():
             if getattr(job, attribute) is None:
                 setattr(job, attribute, value)
 
 
-def load_document_source(store: JobStore, url: str) -> str:
-    data = read_s3_object(store.account_id, url)
+def load_document_source(account_id: str, url: str) -> str:
+    data = read_s3_object(account_id, url)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -115,10 +113,10 @@ def load_document_source(store: JobStore, url: str) -> str:
     return text
 
 
-def document_for(store: JobStore, job: Job, before_substitution: bool = False) -> str:
+def document_for(job: Job, before_substitution: bool = False) -> str:
     """What GetJobDocument returns."""
-    if before_substitution and "raw_document" in job.extra:
-        return str(job.extra["raw_document"])
+    if before_substitution and job.raw_document is not None:
+        return job.raw_document
     return job.document or ""
 
 
@@ -148,7 +146,7 @@ def _presigned_url(region_name: str, url: str, expires_in: int) -> str:
     )
 
 
-def document_for_device(store: JobStore, job: Job) -> str:
+def document_for_device(region_name: str, job: Job) -> str:
     """The document a device receives: presigned-URL placeholders replaced."""
     document = job.document or ""
     config = job.presigned_url_config
@@ -158,7 +156,7 @@ def document_for_device(store: JobStore, job: Job) -> str:
 
     def presign(match: re.Match[str]) -> str:
         try:
-            return _presigned_url(store.region_name, match.group("url"), expires_in)
+            return _presigned_url(region_name, match.group("url"), expires_in)
         except InvalidRequestException:
             return match.group(0)  # not an S3 object URL: AWS leaves it as written
 

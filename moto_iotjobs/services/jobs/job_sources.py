@@ -15,7 +15,8 @@ from moto_iotjobs.services.jobs.documents import (
     load_document_source,
     substitute_parameters,
 )
-from moto_iotjobs.services.jobs.templates import TEMPLATE_CONFIG, JobTemplates, managed_template
+from moto_iotjobs.services.jobs.inputs import CreateJobInput
+from moto_iotjobs.services.jobs.templates import TEMPLATE_CONFIG, TemplateStore, managed_template
 
 _TEMPLATE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):iot:(?P<region>[a-z0-9-]+):(?P<account>\d{12})?:"
@@ -23,7 +24,7 @@ _TEMPLATE_ARN = re.compile(
 )
 
 
-def job_source(store: JobTemplates, params: dict[str, Any]) -> JobSource:
+def job_source(templates: TemplateStore, params: CreateJobInput) -> JobSource:
     """Resolve CreateJob's document, documentSource, jobTemplateArn and documentParameters."""
     document = params.get("document")
     document_source = params.get("documentSource")
@@ -32,7 +33,7 @@ def job_source(store: JobTemplates, params: dict[str, Any]) -> JobSource:
     if document is not None and document_source is not None:
         raise InvalidRequestException("Specify either document or documentSource, not both")
     if template_arn is not None:
-        source = source_from_template(store, template_arn, parameters, document, document_source)
+        source = source_from_template(templates, template_arn, parameters, document, document_source)
     elif parameters is not None:
         raise InvalidRequestException(
             "documentParameters can only be used with an AWS managed job template (jobTemplateArn)"
@@ -41,7 +42,10 @@ def job_source(store: JobTemplates, params: dict[str, Any]) -> JobSource:
         check_document(document)
         source = JobSource(document=document)
     elif document_source is not None:
-        source = JobSource(document=load_document_source(store, document_source), document_source=document_source)
+        source = JobSource(
+            document=load_document_source(templates.account_id, document_source),
+            document_source=document_source,
+        )
     else:
         raise InvalidRequestException(
             "A job needs a document: specify document, documentSource or jobTemplateArn"
@@ -57,7 +61,7 @@ def _parse_template_arn(template_arn: str) -> re.Match[str]:
 
 
 def source_from_template(
-    store: JobTemplates,
+    store: TemplateStore,
     template_arn: str,
     parameters: Optional[dict[str, str]],
     document: Optional[str],
@@ -95,13 +99,13 @@ def source_from_template(
         source = JobSource(document=document, template_arn=template_arn)
     elif document_source is not None:
         source = JobSource(
-            document=load_document_source(store, document_source),
+            document=load_document_source(store.account_id, document_source),
             document_source=document_source,
             template_arn=template_arn,
         )
     elif template.document_source is not None and template.document is None:
         source = JobSource(
-            document=load_document_source(store, template.document_source),
+            document=load_document_source(store.account_id, template.document_source),
             document_source=template.document_source,
             template_arn=template_arn,
         )

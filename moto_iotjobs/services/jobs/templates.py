@@ -24,8 +24,17 @@ from moto_iotjobs.protocol.errors import (
 from moto_iotjobs.protocol.pagination import decode_token, take_page
 from moto_iotjobs.services.jobs.documents import check_document, load_document_source
 from moto_iotjobs.services.jobs.indexes import SeqIndex
+from moto_iotjobs.services.jobs.inputs import (
+    CreateJobTemplateInput,
+    DeleteJobTemplateInput,
+    DescribeJobTemplateInput,
+    DescribeManagedJobTemplateInput,
+    ListJobTemplatesInput,
+    ListManagedJobTemplatesInput,
+)
 from moto_iotjobs.services.jobs.store import JobStore
 from moto_iotjobs.services.jobs.targets import iot_registry
+from moto_iotjobs.state.transaction import Journal
 
 _CATALOGUE = Path(__file__).parents[2] / "data" / "managed_job_templates.json"
 
@@ -74,14 +83,42 @@ def _regional(template: dict[str, Any], region_name: str) -> dict[str, Any]:
     return out
 
 
-class JobTemplates(JobStore):
-    """CreateJobTemplate, DescribeJobTemplate, ListJobTemplates, DeleteJobTemplate and the
-    managed-template reads."""
+class TemplateStore:
+    """The custom job templates of one account and region, and the template operations
+    (CreateJobTemplate, DescribeJobTemplate, ListJobTemplates, DeleteJobTemplate and the
+    managed-template reads). Changes are journaled like the job store's."""
 
-    def _init_templates(self) -> None:
+    def __init__(self, account_id: str, region_name: str, journal: Journal) -> None:
+        self.account_id = account_id
+        self.region_name = region_name
+        self.journal = journal
         self.job_templates: dict[str, JobTemplate] = {}
         self.job_templates_index: SeqIndex[JobTemplate] = SeqIndex()
         self._template_seq = 0
+
+    def _add(self, template: JobTemplate) -> None:
+        self.journal.record(lambda: self._forget(template))
+        self.job_templates[template.template_id] = template
+        self.job_templates_index.add(template.seq, template)
+
+    def _remove(self, template: JobTemplate) -> None:
+        def undo() -> None:
+            self.job_templates[template.template_id] = template
+            self.job_templates_index.add(template.seq, template)
+
+        self.journal.record(undo)
+        self._forget(template)
+
+    def _forget(self, template: JobTemplate) -> None:
+        if self.job_templates.get(template.template_id) is template:
+            del self.job_templates[template.template_id]
+        self.job_templates_index.discard(template.seq)
+
+    def _next_seq(self) -> int:
+        seq = self._template_seq
+        self.journal.record(lambda: setattr(self, "_template_seq", seq))
+        self._template_seq = seq + 1
+        return self._template_seq
 
     def sync_registry_templates(self) -> None:
         """Templates in moto's own IoT backend are templates too: CloudFormation's
@@ -89,8 +126,7 @@ class JobTemplates(JobStore):
         theirs = iot_registry(self.account_id, self.region_name).jobs_templates
         for template_id, template in list(self.job_templates.items()):
             if template.mirror_of is not None and theirs.get(template_id) is not template.mirror_of:
-                del self.job_templates[template_id]
-                self.job_templates_index.discard(template.seq)
+                self._remove(template)
         for template_id, fake in theirs.items():
             if template_id in self.job_templates:
                 continue
@@ -105,11 +141,10 @@ class JobTemplates(JobStore):
                 )
                 if value
             }
-            self._template_seq += 1
             mirror = JobTemplate(
                 template_id=template_id,
                 arn=fake.job_template_arn,
-                seq=self._template_seq,
+                seq=self._next_seq(),
                 description=fake.description or "",
                 created_at=fake.created_at.replace(tzinfo=timezone.utc).timestamp(),
                 document=fake.document,
@@ -117,10 +152,9 @@ class JobTemplates(JobStore):
                 config=config,
                 mirror_of=fake,
             )
-            self.job_templates[template_id] = mirror
-            self.job_templates_index.add(mirror.seq, mirror)
+            self._add(mirror)
 
-    def create_job_template(self, params: dict[str, Any], now: float) -> JobTemplate:
+    def create_job_template(self, jobs: JobStore, params: CreateJobTemplateInput, now: float) -> JobTemplate:
         self.sync_registry_templates()
         template_id = params["jobTemplateId"]
         if template_id in self.job_templates:
@@ -150,20 +184,19 @@ class JobTemplates(JobStore):
         if document is not None:
             check_document(document)
         elif document_source is not None:
-            load_document_source(self, document_source)
+            load_document_source(self.account_id, document_source)
         else:
-            job = self._job_by_arn(params["jobArn"])
+            job = self._job_by_arn(jobs, params["jobArn"])
             document = job.document
             document_source = job.document_source
             for key, attribute in TEMPLATE_CONFIG:
                 value = getattr(job, attribute)
                 if value is not None and key not in config:
                     config[key] = value
-        self._template_seq += 1
         template = JobTemplate(
             template_id=template_id,
             arn=f"arn:aws:iot:{self.region_name}:{self.account_id}:jobtemplate/{template_id}",
-            seq=self._template_seq,
+            seq=self._next_seq(),
             description=params["description"],
             created_at=now,
             document=document,
@@ -171,15 +204,14 @@ class JobTemplates(JobStore):
             config=config,
             tags=params.get("tags"),
         )
-        self.job_templates[template_id] = template
-        self.job_templates_index.add(template.seq, template)
+        self._add(template)
         return template
 
-    def _job_by_arn(self, job_arn: str) -> Any:
+    def _job_by_arn(self, jobs: JobStore, job_arn: str) -> Any:
         prefix = f"arn:aws:iot:{self.region_name}:{self.account_id}:job/"
         if not job_arn.startswith(prefix):
             raise InvalidRequestException(f"{job_arn} is not the ARN of a job in this account and region")
-        return self.get_job(job_arn[len(prefix):])
+        return jobs.get_job(job_arn[len(prefix):])
 
     def get_job_template(self, template_id: str) -> JobTemplate:
         self.sync_registry_templates()
@@ -188,10 +220,10 @@ class JobTemplates(JobStore):
             raise ResourceNotFoundException(f"Job template {template_id} does not exist")
         return template
 
-    def describe_job_template(self, params: dict[str, Any]) -> JobTemplate:
+    def describe_job_template(self, params: DescribeJobTemplateInput) -> JobTemplate:
         return self.get_job_template(params["jobTemplateId"])
 
-    def list_job_templates(self, params: dict[str, Any]) -> tuple[list[JobTemplate], Optional[str]]:
+    def list_job_templates(self, params: ListJobTemplatesInput) -> tuple[list[JobTemplate], Optional[str]]:
         self.sync_registry_templates()
         context = "ListJobTemplates"
         before = decode_token(params.get("nextToken"), context)
@@ -199,14 +231,16 @@ class JobTemplates(JobStore):
             self.job_templates_index.newest_first(before), params.get("maxResults"), lambda t: t.seq, context
         )
 
-    def delete_job_template(self, params: dict[str, Any], now: float) -> None:
+    def delete_job_template(self, params: DeleteJobTemplateInput, now: float) -> None:
         template = self.get_job_template(params["jobTemplateId"])
-        del self.job_templates[template.template_id]
-        self.job_templates_index.discard(template.seq)
+        self._remove(template)
         if template.mirror_of is not None:
-                iot_registry(self.account_id, self.region_name).jobs_templates.pop(template.template_id, None)
+            theirs = iot_registry(self.account_id, self.region_name).jobs_templates
+            fake = theirs.pop(template.template_id, None)
+            if fake is not None:
+                self.journal.record(lambda: theirs.__setitem__(template.template_id, fake))
 
-    def describe_managed_job_template(self, params: dict[str, Any]) -> dict[str, Any]:
+    def describe_managed_job_template(self, params: DescribeManagedJobTemplateInput) -> dict[str, Any]:
         name = params["templateName"]
         version = params.get("templateVersion")
         template = managed_template(name, version)
@@ -216,7 +250,7 @@ class JobTemplates(JobStore):
         return _regional(template, self.region_name)
 
     def list_managed_job_templates(
-        self, params: dict[str, Any]
+        self, params: ListManagedJobTemplatesInput
     ) -> tuple[list[dict[str, Any]], Optional[str]]:
         name = params.get("templateName")
         context = f"ListManagedJobTemplates:{name}"
