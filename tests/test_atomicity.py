@@ -314,6 +314,7 @@ def test_a_fault_at_any_step_changes_nothing(name: str) -> None:
                 assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 500, tracer.fired
                 assert observe(iot) == before, f"{name}: state changed by a fault at {tracer.fired} (call {n})"
             after = observe(iot)
+    print(f"{name}: {faults} faults injected, each rolled back")
     assert faults > 20, f"{name}: only {faults} steps were tried"
     assert after != before
     assert after == expected_after
