@@ -15,8 +15,6 @@ backend in tests).
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Callable, Protocol
 
 log = logging.getLogger(__name__)
@@ -35,10 +33,11 @@ class Snapshotting(Protocol):
 class Journal:
     """The undo log of one backend (one account and region); used under its lock."""
 
-    __slots__ = ("active", "_undo", "_touched", "_deferred")
+    __slots__ = ("active", "_depth", "_undo", "_touched", "_deferred")
 
     def __init__(self) -> None:
         self.active = False
+        self._depth = 0  # blocks nested in the open transaction
         self._undo: list[Undo] = []
         self._touched: set[int] = set()
         self._deferred: list[Undo] = []
@@ -62,20 +61,23 @@ class Journal:
         else:
             effect()
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Run the block as one transaction; nested blocks join the enclosing one."""
+    def atomic(self) -> Journal:
+        """Run a `with` block as one transaction; nested blocks join the enclosing one."""
+        return self
+
+    def __enter__(self) -> None:
         if self.active:
-            yield
-            return
-        self.active = True
-        try:
-            yield
-        except BaseException:
-            self._rollback()
-            raise
+            self._depth += 1
         else:
+            self.active = True
+
+    def __exit__(self, kind: Any, error: Any, traceback: Any) -> None:
+        if self._depth:
+            self._depth -= 1
+        elif kind is None:
             self._commit()
+        else:
+            self._rollback()
 
     def _commit(self) -> None:
         deferred = self._deferred
@@ -91,6 +93,7 @@ class Journal:
 
     def _reset(self) -> None:
         self.active = False
+        self._depth = 0
         self._undo = []
         self._touched = set()
         self._deferred = []

@@ -57,6 +57,11 @@ class EventQueue:
             self._by_owner.setdefault(owner, {})[event.seq] = event
         return event
 
+    def due(self, now: float) -> bool:
+        """Whether an event (perhaps a cancelled one) has come due by `now`."""
+        heap = self._heap
+        return bool(heap) and heap[0][0] <= now
+
     def advance(self, now: float) -> None:
         """Fire every event that has come due by `now`, in time order."""
         heap = self._heap

@@ -11,8 +11,6 @@ the store reports. The operations are functions over these parts (`control_plane
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Optional
 
 from moto_iotjobs.moto_integration.compat import BackendDict, BaseBackend
@@ -38,17 +36,17 @@ class IoTJobsBackend(BaseBackend):
         self.notifier = Notifier(self.store, self.event_configurations)
         self.store.listeners.append(self.notifier)
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """One operation: on any exception every change it made is undone and nothing it
-        would have published is published."""
-        with self.journal.atomic():
-            yield
+    def atomic(self) -> Journal:
+        """`with backend.atomic():` one operation: on any exception every change it made is
+        undone and nothing it would have published is published."""
+        return self.journal
 
     def advance(self, now: float) -> None:
         """Apply the timed events that have come due by `now`, as one transaction."""
-        with self.journal.atomic():
-            self.store.events.advance(now)
+        events = self.store.events
+        if events.due(now):
+            with self.journal:
+                events.advance(now)
 
     # --- what tests and users read ------------------------------------------------------
 

@@ -12,6 +12,7 @@ import heapq
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any, Optional
 
 from moto_iotjobs.services.jobs.indexes import StatusIndex
@@ -104,12 +105,16 @@ class Job:
     def count(self, status: str) -> int:
         return len(self.by_status[status])
 
-    def snapshot(self) -> tuple[Any, ...]:
-        """Every field but the status indexes (the store journals those), containers copied."""
-        return tuple(_copy(getattr(self, name)) for name in _JOB_FIELDS)
+    def snapshot(self) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """Every field but the status indexes (the store journals those), containers and
+        time-driven state copied."""
+        return _get_values(self), tuple(_copy(value) for value in _get_containers(self))
 
-    def restore(self, state: tuple[Any, ...]) -> None:
-        for name, value in zip(_JOB_FIELDS, state):
+    def restore(self, state: tuple[tuple[Any, ...], tuple[Any, ...]]) -> None:
+        values, containers = state
+        for name, value in zip(_VALUE_FIELDS, values):
+            setattr(self, name, value)
+        for name, value in zip(_CONTAINER_FIELDS, containers):
             setattr(self, name, value)
 
     def executions_newest_first(self, before: Optional[int] = None) -> Iterator[JobExecution]:
@@ -128,16 +133,19 @@ def _negative_seq(execution: JobExecution) -> int:
     return -execution.seq
 
 
-_JOB_FIELDS = tuple(name for name in Job.__slots__ if name not in ("job_id", "arn", "seq", "by_status"))
+#: Fields replaced whole (strings, numbers, configurations the operations never change in
+#: place) and fields changed in place, which a snapshot copies.
+_CONTAINER_FIELDS = ("targets", "target_group_names", "target_group_ids", "rollout", "schedule")
+_VALUE_FIELDS = tuple(
+    name for name in Job.__slots__ if name not in ("job_id", "arn", "seq", "by_status", *_CONTAINER_FIELDS)
+)
+_get_values = attrgetter(*_VALUE_FIELDS)
+_get_containers = attrgetter(*_CONTAINER_FIELDS)
 
 
 def _copy(value: Any) -> Any:
     """A copy deep enough that changes made in place after a snapshot do not reach it."""
-    if isinstance(value, (list, dict, deque)):
-        return value.copy()
-    if isinstance(value, (Rollout, ScheduleState, ExecutionExtras)):
-        return value.copy()
-    return value
+    return None if value is None else value.copy()
 
 
 @dataclass

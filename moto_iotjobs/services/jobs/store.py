@@ -306,7 +306,9 @@ class JobStore:
         check_execution_transition(previous, status, actor, self.describe(execution))
         job = execution.job
         self.touch(execution)
-        self.touch(job)
+        if previous != status:
+            last_updated = job.last_updated_at  # the one field of the job changed here
+            self.journal.record(lambda: setattr(job, "last_updated_at", last_updated))
         moves = previous != status and self.is_current(execution)
         if moves:
             self._discard_from_status(execution, previous)
