@@ -40,7 +40,7 @@ from __future__ import annotations
 import sys
 import threading
 import types
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import moto
@@ -221,6 +221,53 @@ def iot_thing(account_id: str, region_name: str, thing_name: str) -> Optional[Re
         getattr(thing_type, "thing_type_name", None) if thing_type else None,
         {str(k): str(v) for k, v in (thing.attributes or {}).items()},
     )
+
+
+def registry_snapshot(registry: IoTBackend) -> Callable[[], None]:
+    """A function that puts back what a registry call may change in moto's IoT backend:
+    its `things` and `thing_groups`, each group's `things`, each billing group's `things`
+    (and the things' `billing_group_name`). Containers are restored in place, since moto's
+    objects hold references to them."""
+    things = dict(registry.things)
+    groups = dict(registry.thing_groups)
+    members = [(group, dict(group.things)) for group in groups.values()]
+    billing = [(group, list(group.things)) for group in registry.billing_groups.values()]
+    billing_names = [(thing, thing.billing_group_name) for thing in things.values()]
+
+    def restore() -> None:
+        registry.things.clear()
+        registry.things.update(things)
+        registry.thing_groups.clear()
+        registry.thing_groups.update(groups)
+        for group, group_things in members:
+            group.things.clear()
+            group.things.update(group_things)
+        for billing_group, billing_things in billing:
+            billing_group.things[:] = billing_things
+        for thing, name in billing_names:
+            thing.billing_group_name = name
+
+    return restore
+
+
+def find_thing(registry: IoTBackend, thing_name: str) -> Any:
+    """The registry's thing of that name, or None (moto's describe_thing raises instead)."""
+    for thing in registry.things.values():
+        if thing.thing_name == thing_name:
+            return thing
+    return None
+
+
+def forget_thing_in_groups(registry: IoTBackend, thing_arn: str) -> None:
+    """Take a deleted thing out of every thing group (moto's DeleteThing leaves it there)."""
+    for group in registry.thing_groups.values():
+        group.things.pop(thing_arn, None)
+
+
+def response_for_moto(status: int, headers: dict[str, str], body: str) -> tuple[str, dict[str, Any]]:
+    """What a moto response method returns to answer with `status` (`call_action` reads
+    a (body, headers) pair, the status from headers["status"])."""
+    return body, {**headers, "status": status}
 
 
 def iotdata_backend(account_id: str, region_name: str) -> Any:

@@ -56,6 +56,7 @@ from moto_iotjobs.protocol.errors import (
 from moto_iotjobs.protocol.service_model import operations
 from moto_iotjobs.protocol.validation import validate
 from moto_iotjobs.services.jobs import serialization
+from moto_iotjobs.services.jobs.device_plane import pending_executions
 from moto_iotjobs.services.jobs.documents import document_for_device
 from moto_iotjobs.services.jobs.handlers import DEVICE_HANDLERS
 from moto_iotjobs.timing import clock
@@ -214,11 +215,12 @@ class JobsMqttApi:
         with backend.lock:
             backend.advance(now)
             try:
-                answer = None
-                if request.namespace is not None:
-                    answer = self._namespaced(backend, request, params, now)
-                if answer is None:
-                    answer = DEVICE_HANDLERS[operation](backend, params, now)
+                with backend.atomic():
+                    answer = None
+                    if request.namespace is not None:
+                        answer = self._namespaced(backend, request, params, now)
+                    if answer is None:
+                        answer = DEVICE_HANDLERS[operation](backend, params, now)
             except InvalidStateTransitionException as error:
                 code = (
                     "VersionMismatch"
@@ -242,14 +244,14 @@ class JobsMqttApi:
                     f"exist in namespace {namespace}"
                 )
             return None
-        in_progress, queued = backend.pending_executions(request.thing_name)
+        in_progress, queued = pending_executions(backend.store, request.thing_name)
         pending = [e for e in in_progress + queued if e.job.namespace_id == namespace]
         if not pending:
             return {}
         execution = pending[0]
         document = None
         if params.get("includeJobDocument") is not False:
-            document = document_for_device(backend, execution.job)
+            document = document_for_device(backend.region_name, execution.job)
         return {"execution": serialization.device_execution(execution, now, document)}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any, Callable, Optional
 
 from moto_iotjobs.faults.rules import check_fault
@@ -34,10 +35,18 @@ log = logging.getLogger(__name__)
 #: WSGI environ key under which the (plane, operation) a request resolved to is noted
 OPERATION_KEY = "moto_iotjobs.operation"
 
-#: handler(backend, typed parameters, now) -> the output structure
-Handler = Callable[[Any, dict[str, Any], float], Any]
+#: handler(backend, typed parameters, now) -> the output structure. A backend has `lock`,
+#: `advance(now)` (apply timed events) and, to make each call all-or-nothing, `atomic()`.
+Handler = Callable[[Any, Any, float], Any]
 #: moto's (status, headers, body) response triple
 TYPE_RESPONSE = tuple[int, dict[str, str], Any]
+
+def atomic(backend: Any) -> AbstractContextManager[Any]:
+    """The backend's transaction (`backend.atomic()`: every change undone if the handler
+    raises), or none for a backend without one."""
+    begin = getattr(backend, "atomic", None)
+    return nullcontext() if begin is None else begin()
+
 
 def backend_for(backends: Any, raw: RawRequest) -> Any:
     """The caller's backend: account from the credentials, region from the host."""
@@ -126,7 +135,8 @@ def handle(table: OperationTable, request: Any, full_url: str) -> Optional[TYPE_
         now = clock.now()
         with backend.lock:
             backend.advance(now)
-            body = handler(backend, params, now)
+            with atomic(backend):
+                body = handler(backend, params, now)
         return _json_response(body, spec)
     except JobsError as error:
         return as_modelled(error, spec.modelled_errors).to_response(plane)

@@ -55,7 +55,7 @@ class OperationSpec:
     modelled_errors: frozenset[str] = frozenset()
     #: The output member bound to the HTTP status code, if any (DeleteCommand.statusCode).
     status_member: str | None = None
-    validators: Any = field(default=None, repr=False)  # set by validation.compile_operation
+    validators: Any = field(default=None, repr=False)  # compiled by validation on first use
 
     @property
     def input_shape(self) -> Shape | None:
@@ -132,12 +132,9 @@ def _status_member(op: OperationModel) -> str | None:
 
 @cache
 def operation_spec(plane: str, name: str) -> OperationSpec:
-    """One operation of `plane`'s model, its validators compiled (once per process)."""
-    from moto_iotjobs.protocol.validation import compile_operation
-
-    spec = _spec(plane, name)
-    compile_operation(spec)
-    return spec
+    """One operation of `plane`'s model (read once per process; `validation` compiles its
+    checks on first use, so this module needs nothing of validation)."""
+    return _spec(plane, name)
 
 
 def operations(plane: str, names: Iterable[str]) -> dict[str, OperationSpec]:

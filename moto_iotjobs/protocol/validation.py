@@ -310,19 +310,24 @@ def _constraints(messages: list) -> str:
     return ", ".join(m.split("failed to satisfy constraint: ", 1)[-1] for m in messages)
 
 
-def compile_operation(spec: OperationSpec) -> None:
-    """Attach one compiled check per input member to `spec`."""
+def compile_operation(spec: OperationSpec) -> tuple[tuple[str, bool, Check], ...]:
+    """Attach one compiled check per input member to `spec` (once per operation)."""
     cache: dict[str, Check] = {}
-    spec.validators = tuple(
+    validators = tuple(
         (member.name, member.name in spec.required, _compile_shape(member.shape, cache))
         for member in spec.members
     )
+    spec.validators = validators
+    return validators
 
 
 def validate(spec: OperationSpec, params: dict[str, Any]) -> None:
     """Raise InvalidRequestException listing every constraint `params` breaks."""
     errors: list = []
-    for name, required, check in spec.validators:
+    validators = spec.validators
+    if validators is None:
+        validators = compile_operation(spec)
+    for name, required, check in validators:
         value = params.get(name)
         if value is None:
             if required:

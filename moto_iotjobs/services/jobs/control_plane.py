@@ -1,8 +1,9 @@
 """The `iot` job operations (the control plane), on top of the job store.
 
-Each method takes the already validated parameters (botocore member names) and the time of
-the request, checks what the model cannot (existence, state, cross-field rules) before it
-changes anything, and returns records; `handlers.py` serializes them.
+Each function takes the store, the already validated parameters (botocore member names,
+typed in `inputs.py`) and the time of the request, checks what the model cannot (existence,
+state, cross-field rules) before it changes anything, and returns records; `handlers.py`
+serializes them. Every change goes through the store, which journals it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,22 @@ from moto_iotjobs.protocol.errors import (
     VersionConflictException,
 )
 from moto_iotjobs.protocol.pagination import decode_token, take_page
-from moto_iotjobs.services.jobs import documents
+from moto_iotjobs.services.jobs import documents, job_sources
+from moto_iotjobs.services.jobs.inputs import (
+    AssociateTargetsWithJobInput,
+    CancelJobExecutionInput,
+    CancelJobInput,
+    CreateJobInput,
+    DeleteJobExecutionInput,
+    DeleteJobInput,
+    DescribeJobExecutionInput,
+    DescribeJobInput,
+    GetJobDocumentInput,
+    ListJobExecutionsForJobInput,
+    ListJobExecutionsForThingInput,
+    ListJobsInput,
+    UpdateJobInput,
+)
 from moto_iotjobs.services.jobs.lifecycle import (
     CANCELED,
     JOB_CANCELED,
@@ -30,6 +46,7 @@ from moto_iotjobs.services.jobs.lifecycle import (
     REMOVED,
     Actor,
 )
+from moto_iotjobs.services.jobs.policies import rollout, scheduling
 from moto_iotjobs.services.jobs.records import Job, JobExecution
 from moto_iotjobs.services.jobs.store import JobStore
 from moto_iotjobs.services.jobs.targets import (
@@ -41,6 +58,7 @@ from moto_iotjobs.services.jobs.targets import (
     parse_targets,
     resolve_things,
 )
+from moto_iotjobs.services.jobs.templates import TemplateStore
 
 #: At most this many targets per job for AssociateTargetsWithJob (AWS IoT Jobs limits).
 MAX_TARGETS_PER_JOB = 100
@@ -74,288 +92,295 @@ def check_retry_config(config: Optional[dict[str, Any]]) -> None:
         )
 
 
-class ControlPlane(JobStore):
-    # --- jobs ---------------------------------------------------------------------------
+# --- jobs ---------------------------------------------------------------------------
 
-    def create_job(self, params: dict[str, Any], now: float) -> Job:
-        job_id = params["jobId"]
-        existing = self.jobs.get(job_id)
-        if existing is not None:
-            raise ResourceAlreadyExistsException(
-                f"Job with id {job_id} already exists", resource_id=job_id, resource_arn=existing.arn
-            )
-        targets = parse_targets(params["targets"], self.account_id, self.region_name)
-        registry = iot_registry(self.account_id, self.region_name)
-        check_targets_exist(registry, targets)
-        source = self.job_source(params)
-        check_retry_config(params.get("jobExecutionsRetryConfig"))
-        schedule = self.check_scheduling(params.get("schedulingConfig"), now)
 
-        job = Job(job_id, self.arn(f"job/{job_id}"), self.next_seq(), now)
-        job.targets = list(dict.fromkeys(t.arn for t in targets))
-        job.target_selection = params.get("targetSelection") or "SNAPSHOT"
-        job.description = params.get("description")
-        job.tags = params.get("tags")
-        job.namespace_id = params.get("namespaceId")
-        job.destination_package_versions = params.get("destinationPackageVersions")
-        job.scheduling_config = params.get("schedulingConfig")
-        source.apply(job)
-        for member, attribute in JOB_CONFIG_MEMBERS:
-            if params.get(member) is not None:
-                setattr(job, attribute, params[member])
-        group_ids = {
-            t.name: registry.thing_groups[t.arn].thing_group_id
-            for t in targets
-            if t.kind == THING_GROUP
-        }
-        job.target_group_names = list(group_ids)
-        job.target_group_ids = group_ids
-        if schedule is not None and schedule.starts_later(now):
-            job.status = JOB_SCHEDULED
-        self.index_job(job)
-        self.emit("job-created", job, None, None, now)
-        self.schedule_job(job, schedule, now)
-        if job.status == JOB_IN_PROGRESS:
-            self.start_rollout(job, resolve_things(registry, targets), now)
-        return job
-
-    def job_source(self, params: dict[str, Any]) -> documents.JobSource:
-        """Where a new job's document and defaults come from (document, S3, template)."""
-        return documents.job_source(self, params)
-
-    def describe_job(self, params: dict[str, Any]) -> Job:
-        return self.get_job(params["jobId"])
-
-    def list_jobs(self, params: dict[str, Any]) -> tuple[list[Job], Optional[str], Optional[str]]:
-        """Jobs newest first, filtered through the smallest index that applies."""
-        filters = {
-            "status": (self.jobs_by_status, params.get("status")),
-            "targetSelection": (self.jobs_by_selection, params.get("targetSelection")),
-            "thingGroupName": (self.jobs_by_group_name, params.get("thingGroupName")),
-            "thingGroupId": (self.jobs_by_group_id, params.get("thingGroupId")),
-            "namespaceId": (self.jobs_by_namespace, params.get("namespaceId")),
-        }
-        active = {name: value for name, (_, value) in filters.items() if value is not None}
-        context = "ListJobs:" + json.dumps(active, sort_keys=True)
-        before = decode_token(params.get("nextToken"), context)
-        candidates = self.jobs_all
-        for name, value in active.items():
-            index = filters[name][0].get(value)
-            if index is None:
-                return [], None, None
-            if len(index) < len(candidates):
-                candidates = index
-        group_name = active.get("thingGroupName")
-        group_id = active.get("thingGroupId")
-
-        def matches(job: Job) -> bool:
-            return (
-                ("status" not in active or job.status == active["status"])
-                and ("targetSelection" not in active or job.target_selection == active["targetSelection"])
-                and ("namespaceId" not in active or job.namespace_id == active["namespaceId"])
-                and (group_name is None or group_name in job.target_group_ids)
-                and (group_id is None or group_id in job.target_group_ids.values())
-            )
-
-        jobs = (job for job in candidates.newest_first(before) if matches(job))
-        page, token = take_page(jobs, params.get("maxResults"), lambda j: j.seq, context)
-        summary_group_id = group_id
-        if group_name is not None and summary_group_id is None and page:
-            summary_group_id = page[0].target_group_ids.get(group_name)
-        return page, token, summary_group_id
-
-    def update_job(self, params: dict[str, Any], now: float) -> None:
-        job = self.get_job(params["jobId"])
-        check_retry_config(params.get("jobExecutionsRetryConfig"))
-        if params.get("description") is not None:
-            job.description = params["description"]
-        for member, attribute in JOB_CONFIG_MEMBERS:
-            if params.get(member) is not None:
-                setattr(job, attribute, params[member])
-        job.last_updated_at = now
-        self.emit("job-updated", job, None, None, now)
-
-    def cancel_job(self, params: dict[str, Any], now: float) -> Job:
-        job = self.get_job(params["jobId"])
-        force = bool(params.get("force"))
-        if job.status == JOB_COMPLETED or (job.status == JOB_CANCELED and not force):
-            raise InvalidRequestException(
-                f"Job {job.job_id} is already {job.status} and can not be canceled"
-                + ("" if job.status == JOB_COMPLETED else " again without force")
-            )
-        self.cancel(job, force, params.get("reasonCode"), params.get("comment"), now)
-        return job
-
-    def delete_job(self, params: dict[str, Any], now: float) -> None:
-        job = self.get_job(params["jobId"])
-        if job.status not in JOB_TERMINAL and not params.get("force"):
-            raise InvalidStateTransitionException(
-                f"Job {job.job_id} is {job.status}; a job that is not COMPLETED or CANCELED "
-                "can only be deleted with force=true"
-            )
-        self.emit("job-deleting", job, None, None, now)
-        self.stop_rollout(job, now)
-        executions = job.all_executions()
-        for execution in executions:
-            self.thing_executions.remove(execution)
-        self.unindex_job(job)
-        for execution in executions:
-            self.emit("execution-deleted", job, execution, execution.status, now)
-        self.emit("job-deleted", job, None, None, now)
-
-    def get_job_document(self, params: dict[str, Any]) -> str:
-        job = self.get_job(params["jobId"])
-        return documents.document_for(self, job, before_substitution=bool(params.get("beforeSubstitution")))
-
-    def associate_targets_with_job(self, params: dict[str, Any], now: float) -> Job:
-        job = self.get_job(params["jobId"])
-        if job.target_selection != "CONTINUOUS":
-            raise InvalidRequestException(
-                f"Targets can only be associated with a CONTINUOUS job; job {job.job_id} is SNAPSHOT"
-            )
-        if job.status != JOB_IN_PROGRESS:
-            raise InvalidRequestException(
-                f"Targets can only be associated with an IN_PROGRESS job; job {job.job_id} is {job.status}"
-            )
-        targets = parse_targets(params["targets"], self.account_id, self.region_name)
-        things = [t for t in targets if t.kind == THING]
-        if things:
-            raise InvalidRequestException(
-                f"Only thing groups can be associated with a job; {things[0].arn} is a thing"
-            )
-        registry = iot_registry(self.account_id, self.region_name)
-        check_targets_exist(registry, targets)
-        new = [t for t in targets if t.arn not in job.targets]
-        if len(job.targets) + len(dict.fromkeys(t.arn for t in new)) > MAX_TARGETS_PER_JOB:
-            raise LimitExceededException(
-                f"A job can have at most {MAX_TARGETS_PER_JOB} targets"
-            )
-        for target in new:
-            if target.arn not in job.targets:
-                job.targets.append(target.arn)
-        self.add_target_groups(
-            job, {t.name: registry.thing_groups[t.arn].thing_group_id for t in new}
+def create_job(store: JobStore, templates: TemplateStore, params: CreateJobInput, now: float) -> Job:
+    """Everything CreateJob can refuse is checked before the job is stored."""
+    job_id = params["jobId"]
+    existing = store.jobs.get(job_id)
+    if existing is not None:
+        raise ResourceAlreadyExistsException(
+            f"Job with id {job_id} already exists", resource_id=job_id, resource_arn=existing.arn
         )
-        if params.get("comment") is not None:
-            job.comment = params["comment"]
-        job.last_updated_at = now
-        for thing_name in resolve_things(registry, new):
-            existing = self.thing_executions.get(thing_name, job.job_id)
-            if existing is None or existing.status == REMOVED:
-                self.queue_execution(job, thing_name, now)
-        return job
+    targets = parse_targets(params["targets"], store.account_id, store.region_name)
+    registry = iot_registry(store.account_id, store.region_name)
+    check_targets_exist(registry, targets)
+    source = job_sources.job_source(templates, params)
+    check_retry_config(params.get("jobExecutionsRetryConfig"))
+    schedule = scheduling.check_scheduling(params.get("schedulingConfig"), now)
 
-    # --- executions ---------------------------------------------------------------------
+    job = Job(job_id, store.arn(f"job/{job_id}"), store.next_seq(), now)
+    job.targets = list(dict.fromkeys(t.arn for t in targets))
+    job.target_selection = params.get("targetSelection") or "SNAPSHOT"
+    job.description = params.get("description")
+    job.tags = params.get("tags")
+    job.namespace_id = params.get("namespaceId")
+    job.destination_package_versions = params.get("destinationPackageVersions")
+    job.scheduling_config = params.get("schedulingConfig")
+    source.apply(job)
+    for member, attribute in JOB_CONFIG_MEMBERS:
+        value = params.get(member)
+        if value is not None:
+            setattr(job, attribute, value)
+    group_ids = {
+        t.name: registry.thing_groups[t.arn].thing_group_id
+        for t in targets
+        if t.kind == THING_GROUP
+    }
+    job.target_group_names = list(group_ids)
+    job.target_group_ids = group_ids
+    if schedule is not None and schedule.starts_later(now):
+        job.status = JOB_SCHEDULED
+    store.index_job(job)
+    store.emit("job-created", job, None, None, now)
+    scheduling.schedule_job(store, job, schedule, now)
+    if job.status == JOB_IN_PROGRESS:
+        rollout.start_rollout(store, job, resolve_things(registry, targets), now)
+    return job
 
-    def list_job_executions_for_job(
-        self, params: dict[str, Any]
-    ) -> tuple[list[JobExecution], Optional[str]]:
-        job = self.get_job(params["jobId"])
-        status = params.get("status")
-        context = f"ListJobExecutionsForJob:{job.job_id}:{job.seq}:{status}"
-        before = decode_token(params.get("nextToken"), context)
-        executions = job.executions_newest_first(before) if status is None else job.by_status[status].newest_first(before)
-        return take_page(executions, params.get("maxResults"), lambda e: e.seq, context)
 
-    def list_job_executions_for_thing(
-        self, params: dict[str, Any]
-    ) -> tuple[list[JobExecution], Optional[str]]:
-        thing_name = params["thingName"]
-        status = params.get("status")
-        namespace_id = params.get("namespaceId")
-        job_id = params.get("jobId")
-        context = "ListJobExecutionsForThing:" + json.dumps(
-            [thing_name, status, namespace_id, job_id]
+def describe_job(store: JobStore, params: DescribeJobInput) -> Job:
+    return store.get_job(params["jobId"])
+
+
+def list_jobs(store: JobStore, params: ListJobsInput) -> tuple[list[Job], Optional[str], Optional[str]]:
+    """Jobs newest first, filtered through the smallest index that applies."""
+    filters = {
+        "status": (store.jobs_by_status, params.get("status")),
+        "targetSelection": (store.jobs_by_selection, params.get("targetSelection")),
+        "thingGroupName": (store.jobs_by_group_name, params.get("thingGroupName")),
+        "thingGroupId": (store.jobs_by_group_id, params.get("thingGroupId")),
+        "namespaceId": (store.jobs_by_namespace, params.get("namespaceId")),
+    }
+    active = {name: value for name, (_, value) in filters.items() if value is not None}
+    context = "ListJobs:" + json.dumps(active, sort_keys=True)
+    before = decode_token(params.get("nextToken"), context)
+    candidates = store.jobs_all
+    for name, value in active.items():
+        index = filters[name][0].get(value)
+        if index is None:
+            return [], None, None
+        if len(index) < len(candidates):
+            candidates = index
+    group_name = active.get("thingGroupName")
+    group_id = active.get("thingGroupId")
+
+    def matches(job: Job) -> bool:
+        return (
+            ("status" not in active or job.status == active["status"])
+            and ("targetSelection" not in active or job.target_selection == active["targetSelection"])
+            and ("namespaceId" not in active or job.namespace_id == active["namespaceId"])
+            and (group_name is None or group_name in job.target_group_ids)
+            and (group_id is None or group_id in job.target_group_ids.values())
         )
-        before = decode_token(params.get("nextToken"), context)
-        if job_id is not None:
-            latest = self.thing_executions.get(thing_name, job_id)
-            records = []
-            while latest is not None:
-                records.append(latest)
-                latest = latest.previous
-        else:
-            records = []
-            for latest in reversed(self.thing_executions.of_thing(thing_name)):
-                records.append(latest)
-                earlier = latest.previous
-                while earlier is not None:
-                    records.append(earlier)
-                    earlier = earlier.previous
-            if len(records) > 1:
-                records.sort(key=lambda e: e.seq, reverse=True)
-        selected = (
-            e
-            for e in records
-            if (before is None or e.seq < before)
-            and (status is None or e.status == status)
-            and (namespace_id is None or e.job.namespace_id == namespace_id)
+
+    jobs = (job for job in candidates.newest_first(before) if matches(job))
+    page, token = take_page(jobs, params.get("maxResults"), lambda j: j.seq, context)
+    summary_group_id = group_id
+    if group_name is not None and summary_group_id is None and page:
+        summary_group_id = page[0].target_group_ids.get(group_name)
+    return page, token, summary_group_id
+
+
+def update_job(store: JobStore, params: UpdateJobInput, now: float) -> None:
+    job = store.get_job(params["jobId"])
+    check_retry_config(params.get("jobExecutionsRetryConfig"))
+    store.touch(job)
+    if params.get("description") is not None:
+        job.description = params["description"]
+    for member, attribute in JOB_CONFIG_MEMBERS:
+        value = params.get(member)
+        if value is not None:
+            setattr(job, attribute, value)
+    job.last_updated_at = now
+    store.emit("job-updated", job, None, None, now)
+
+
+def cancel_job(store: JobStore, params: CancelJobInput, now: float) -> Job:
+    job = store.get_job(params["jobId"])
+    force = bool(params.get("force"))
+    if job.status == JOB_COMPLETED or (job.status == JOB_CANCELED and not force):
+        raise InvalidRequestException(
+            f"Job {job.job_id} is already {job.status} and can not be canceled"
+            + ("" if job.status == JOB_COMPLETED else " again without force")
         )
-        return take_page(selected, params.get("maxResults"), lambda e: e.seq, context)
+    store.cancel(job, force, params.get("reasonCode"), params.get("comment"), now)
+    return job
 
-    def describe_job_execution(self, params: dict[str, Any]) -> JobExecution:
-        self.get_job(params["jobId"])
-        return self.get_execution(params["thingName"], params["jobId"], params.get("executionNumber"))
 
-    def cancel_job_execution(self, params: dict[str, Any], now: float) -> None:
-        self.get_job(params["jobId"])
-        execution = self.get_execution(params["thingName"], params["jobId"])
-        expected = params.get("expectedVersion")
-        if expected is not None and expected != execution.version_number:
-            raise VersionConflictException(
-                f"The expected version {expected} does not match the current version "
-                f"{execution.version_number} of the job execution"
-            )
-        force = bool(params.get("force"))
-        self.change_status(
-            execution,
-            CANCELED,
-            Actor.FORCE_CANCEL if force else Actor.CANCEL,
-            now,
-            status_details=params.get("statusDetails"),
+def delete_job(store: JobStore, params: DeleteJobInput, now: float) -> None:
+    job = store.get_job(params["jobId"])
+    if job.status not in JOB_TERMINAL and not params.get("force"):
+        raise InvalidStateTransitionException(
+            f"Job {job.job_id} is {job.status}; a job that is not COMPLETED or CANCELED "
+            "can only be deleted with force=true"
         )
-        execution.force_canceled = force
+    store.remove_job(job, now)
 
-    def delete_job_execution(self, params: dict[str, Any], now: float) -> None:
-        job = self.get_job(params["jobId"])
-        execution = self.get_execution(params["thingName"], params["jobId"], params["executionNumber"])
-        if execution.status in PENDING and not params.get("force"):
-            raise InvalidStateTransitionException(
-                f"The job execution of job {job.job_id} on thing {execution.thing_name} is "
-                f"{execution.status}; only a terminal job execution can be deleted without force"
-            )
-        self.remove_execution(execution, now)
 
-    # --- registry changes (continuous jobs, deleted things) ---------------------------------
+def get_job_document(store: JobStore, params: GetJobDocumentInput) -> str:
+    job = store.get_job(params["jobId"])
+    return documents.document_for(job, before_substitution=bool(params.get("beforeSubstitution")))
 
-    def on_membership_changed(self, thing_name: str, now: float) -> None:
-        """A thing joined or left groups: queue continuous jobs it now reaches, and mark
-        REMOVED the pending executions of continuous jobs it no longer reaches."""
-        registry = iot_registry(self.account_id, self.region_name)
-        thing_arn = self.arn(f"thing/{thing_name}")
-        groups = groups_containing(registry, thing_arn) if thing_arn in registry.things else set()
-        reached: dict[str, Job] = {}
-        for group in sorted(groups):
-            reached.update(self.continuous_jobs_by_group.get(group, {}))
-        # Queue in job creation order, not in the (hash-seeded) order of a set of groups.
-        for job in sorted(reached.values(), key=lambda j: j.seq):
-            existing = self.thing_executions.get(thing_name, job.job_id)
-            if existing is None or existing.status == REMOVED:
-                self.queue_execution(job, thing_name, now)
-        for execution in self.thing_executions.of_thing(thing_name):
-            job = execution.job
-            # Removed only when the thing no longer belongs to any target of the job; a job
-            # that is CANCELED (so no longer queues new things) still reaches its members.
-            if (
-                job.target_selection == "CONTINUOUS"
-                and execution.status in PENDING
-                and thing_arn not in job.targets
-                and groups.isdisjoint(job.target_group_names)
-            ):
-                self.change_status(execution, REMOVED, Actor.REGISTRY, now)
 
-    def on_thing_deleted(self, thing_name: str, now: float) -> None:
-        """Executions not yet terminal on a deleted thing become REMOVED."""
-        for execution in self.thing_executions.of_thing(thing_name):
-            if execution.status in PENDING:
-                self.change_status(execution, REMOVED, Actor.REGISTRY, now)
+def associate_targets_with_job(store: JobStore, params: AssociateTargetsWithJobInput, now: float) -> Job:
+    job = store.get_job(params["jobId"])
+    if job.target_selection != "CONTINUOUS":
+        raise InvalidRequestException(
+            f"Targets can only be associated with a CONTINUOUS job; job {job.job_id} is SNAPSHOT"
+        )
+    if job.status != JOB_IN_PROGRESS:
+        raise InvalidRequestException(
+            f"Targets can only be associated with an IN_PROGRESS job; job {job.job_id} is {job.status}"
+        )
+    targets = parse_targets(params["targets"], store.account_id, store.region_name)
+    things = [t for t in targets if t.kind == THING]
+    if things:
+        raise InvalidRequestException(
+            f"Only thing groups can be associated with a job; {things[0].arn} is a thing"
+        )
+    registry = iot_registry(store.account_id, store.region_name)
+    check_targets_exist(registry, targets)
+    new = [t for t in targets if t.arn not in job.targets]
+    if len(job.targets) + len(dict.fromkeys(t.arn for t in new)) > MAX_TARGETS_PER_JOB:
+        raise LimitExceededException(
+            f"A job can have at most {MAX_TARGETS_PER_JOB} targets"
+        )
+    store.touch(job)
+    for target in new:
+        if target.arn not in job.targets:
+            job.targets.append(target.arn)
+    store.add_target_groups(
+        job, {t.name: registry.thing_groups[t.arn].thing_group_id for t in new}
+    )
+    if params.get("comment") is not None:
+        job.comment = params["comment"]
+    job.last_updated_at = now
+    for thing_name in resolve_things(registry, new):
+        existing = store.thing_executions.get(thing_name, job.job_id)
+        if existing is None or existing.status == REMOVED:
+            store.queue_execution(job, thing_name, now)
+    return job
+
+
+# --- executions ---------------------------------------------------------------------
+
+
+def list_job_executions_for_job(store: JobStore, params: ListJobExecutionsForJobInput
+) -> tuple[list[JobExecution], Optional[str]]:
+    job = store.get_job(params["jobId"])
+    status = params.get("status")
+    context = f"ListJobExecutionsForJob:{job.job_id}:{job.seq}:{status}"
+    before = decode_token(params.get("nextToken"), context)
+    executions = job.executions_newest_first(before) if status is None else job.by_status[status].newest_first(before)
+    return take_page(executions, params.get("maxResults"), lambda e: e.seq, context)
+
+
+def list_job_executions_for_thing(store: JobStore, params: ListJobExecutionsForThingInput
+) -> tuple[list[JobExecution], Optional[str]]:
+    thing_name = params["thingName"]
+    status = params.get("status")
+    namespace_id = params.get("namespaceId")
+    job_id = params.get("jobId")
+    context = "ListJobExecutionsForThing:" + json.dumps(
+        [thing_name, status, namespace_id, job_id]
+    )
+    before = decode_token(params.get("nextToken"), context)
+    if job_id is not None:
+        latest = store.thing_executions.get(thing_name, job_id)
+        records = []
+        while latest is not None:
+            records.append(latest)
+            latest = latest.previous
+    else:
+        records = []
+        for latest in reversed(store.thing_executions.of_thing(thing_name)):
+            records.append(latest)
+            earlier = latest.previous
+            while earlier is not None:
+                records.append(earlier)
+                earlier = earlier.previous
+        if len(records) > 1:
+            records.sort(key=lambda e: e.seq, reverse=True)
+    selected = (
+        e
+        for e in records
+        if (before is None or e.seq < before)
+        and (status is None or e.status == status)
+        and (namespace_id is None or e.job.namespace_id == namespace_id)
+    )
+    return take_page(selected, params.get("maxResults"), lambda e: e.seq, context)
+
+
+def describe_job_execution(store: JobStore, params: DescribeJobExecutionInput) -> JobExecution:
+    store.get_job(params["jobId"])
+    return store.get_execution(params["thingName"], params["jobId"], params.get("executionNumber"))
+
+
+def cancel_job_execution(store: JobStore, params: CancelJobExecutionInput, now: float) -> None:
+    store.get_job(params["jobId"])
+    execution = store.get_execution(params["thingName"], params["jobId"])
+    expected = params.get("expectedVersion")
+    if expected is not None and expected != execution.version_number:
+        raise VersionConflictException(
+            f"The expected version {expected} does not match the current version "
+            f"{execution.version_number} of the job execution"
+        )
+    force = bool(params.get("force"))
+    store.change_status(
+        execution,
+        CANCELED,
+        Actor.FORCE_CANCEL if force else Actor.CANCEL,
+        now,
+        status_details=params.get("statusDetails"),
+    )
+    execution.force_canceled = force
+
+
+def delete_job_execution(store: JobStore, params: DeleteJobExecutionInput, now: float) -> None:
+    job = store.get_job(params["jobId"])
+    execution = store.get_execution(params["thingName"], params["jobId"], params["executionNumber"])
+    if execution.status in PENDING and not params.get("force"):
+        raise InvalidStateTransitionException(
+            f"The job execution of job {job.job_id} on thing {execution.thing_name} is "
+            f"{execution.status}; only a terminal job execution can be deleted without force"
+        )
+    store.remove_execution(execution, now)
+
+
+# --- registry changes (continuous jobs, deleted things) ---------------------------------
+
+
+def on_membership_changed(store: JobStore, thing_name: str, now: float) -> None:
+    """A thing joined or left groups: queue continuous jobs it now reaches, and mark
+    REMOVED the pending executions of continuous jobs it no longer reaches."""
+    registry = iot_registry(store.account_id, store.region_name)
+    thing_arn = store.arn(f"thing/{thing_name}")
+    groups = groups_containing(registry, thing_arn) if thing_arn in registry.things else set()
+    reached: dict[str, Job] = {}
+    for group in sorted(groups):
+        reached.update(store.continuous_jobs_by_group.get(group, {}))
+    # Queue in job creation order, not in the (hash-seeded) order of a set of groups.
+    for job in sorted(reached.values(), key=lambda j: j.seq):
+        existing = store.thing_executions.get(thing_name, job.job_id)
+        if existing is None or existing.status == REMOVED:
+            store.queue_execution(job, thing_name, now)
+    for execution in store.thing_executions.of_thing(thing_name):
+        job = execution.job
+        # Removed only when the thing no longer belongs to any target of the job; a job
+        # that is CANCELED (so no longer queues new things) still reaches its members.
+        if (
+            job.target_selection == "CONTINUOUS"
+            and execution.status in PENDING
+            and thing_arn not in job.targets
+            and groups.isdisjoint(job.target_group_names)
+        ):
+            store.change_status(execution, REMOVED, Actor.REGISTRY, now)
+
+
+def on_thing_deleted(store: JobStore, thing_name: str, now: float) -> None:
+    """Executions not yet terminal on a deleted thing become REMOVED."""
+    for execution in store.thing_executions.of_thing(thing_name):
+        if execution.status in PENDING:
+            store.change_status(execution, REMOVED, Actor.REGISTRY, now)

@@ -23,7 +23,6 @@ from moto_iotjobs.protocol.parsing import strict_json
 
 if TYPE_CHECKING:
     from moto_iotjobs.services.jobs.records import Job
-    from moto_iotjobs.services.jobs.store import JobStore
 
 #: Largest document AWS accepts: 32 KB of UTF-8 (CreateJob `document`).
 MAX_DOCUMENT_BYTES = 32 * 1024
@@ -98,43 +97,14 @@ class JobSource:
         job.document_source = self.document_source
         job.job_template_arn = self.template_arn
         job.document_parameters = self.document_parameters
-        if self.raw_document is not None:
-            job.extra["raw_document"] = self.raw_document
+        job.raw_document = self.raw_document
         for attribute, value in self.defaults.items():
             if getattr(job, attribute) is None:
                 setattr(job, attribute, value)
 
 
-def job_source(store: JobStore, params: dict[str, Any]) -> JobSource:
-    """Resolve CreateJob's document, documentSource, jobTemplateArn and documentParameters."""
-    document = params.get("document")
-    document_source = params.get("documentSource")
-    template_arn = params.get("jobTemplateArn")
-    parameters = params.get("documentParameters")
-    if document is not None and document_source is not None:
-        raise InvalidRequestException("Specify either document or documentSource, not both")
-    if template_arn is not None:
-        from moto_iotjobs.services.jobs.templates import source_from_template
-
-        source = source_from_template(store, template_arn, parameters, document, document_source)  # type: ignore[arg-type]
-    elif parameters is not None:
-        raise InvalidRequestException(
-            "documentParameters can only be used with an AWS managed job template (jobTemplateArn)"
-        )
-    elif document is not None:
-        check_document(document)
-        source = JobSource(document=document)
-    elif document_source is not None:
-        source = JobSource(document=load_document_source(store, document_source), document_source=document_source)
-    else:
-        raise InvalidRequestException(
-            "A job needs a document: specify document, documentSource or jobTemplateArn"
-        )
-    return source
-
-
-def load_document_source(store: JobStore, url: str) -> str:
-    data = read_s3_object(store.account_id, url)
+def load_document_source(account_id: str, url: str) -> str:
+    data = read_s3_object(account_id, url)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -143,10 +113,10 @@ def load_document_source(store: JobStore, url: str) -> str:
     return text
 
 
-def document_for(store: JobStore, job: Job, before_substitution: bool = False) -> str:
+def document_for(job: Job, before_substitution: bool = False) -> str:
     """What GetJobDocument returns."""
-    if before_substitution and "raw_document" in job.extra:
-        return str(job.extra["raw_document"])
+    if before_substitution and job.raw_document is not None:
+        return job.raw_document
     return job.document or ""
 
 
@@ -176,7 +146,7 @@ def _presigned_url(region_name: str, url: str, expires_in: int) -> str:
     )
 
 
-def document_for_device(store: JobStore, job: Job) -> str:
+def document_for_device(region_name: str, job: Job) -> str:
     """The document a device receives: presigned-URL placeholders replaced."""
     document = job.document or ""
     config = job.presigned_url_config
@@ -186,7 +156,7 @@ def document_for_device(store: JobStore, job: Job) -> str:
 
     def presign(match: re.Match[str]) -> str:
         try:
-            return _presigned_url(store.region_name, match.group("url"), expires_in)
+            return _presigned_url(region_name, match.group("url"), expires_in)
         except InvalidRequestException:
             return match.group(0)  # not an S3 object URL: AWS leaves it as written
 

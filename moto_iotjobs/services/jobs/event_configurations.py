@@ -11,31 +11,44 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from moto_iotjobs.protocol.service_model import service_model
+from moto_iotjobs.services.jobs.inputs import UpdateEventConfigurationsInput
 from moto_iotjobs.services.jobs.serialization import control_time
+from moto_iotjobs.state.transaction import Journal
 
 
 class EventConfigurations:
-    def _init_event_configurations(self) -> None:
-        self.event_configurations: dict[str, dict[str, bool]] = {}
-        self._event_configurations_created: Optional[float] = None
-        self._event_configurations_modified: Optional[float] = None
+    """Which fleet events are enabled, and when the configuration was created and changed."""
 
-    def update_event_configurations(self, params: dict[str, Any], now: float) -> None:
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.enabled: dict[str, dict[str, bool]] = {}
+        self.created: Optional[float] = None
+        self.modified: Optional[float] = None
+
+    def is_enabled(self, event_type: str) -> bool:
+        config = self.enabled.get(event_type)
+        return bool(config and config.get("Enabled"))
+
+    def update(self, params: UpdateEventConfigurationsInput, now: float) -> None:
+        saved = (dict(self.enabled), self.created, self.modified)
+
+        def undo() -> None:
+            self.enabled, self.created, self.modified = saved
+
+        self.journal.record(undo)
         for event_type, config in (params.get("eventConfigurations") or {}).items():
-            self.event_configurations[event_type] = {"Enabled": bool(config.get("Enabled"))}
-        if self._event_configurations_created is None:
-            self._event_configurations_created = now
-        self._event_configurations_modified = now
+            self.enabled[event_type] = {"Enabled": bool(config.get("Enabled"))}
+        if self.created is None:
+            self.created = now
+        self.modified = now
 
-    def describe_event_configurations(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, Any]:
         types = service_model("iot").shape_for("EventType").enum
         out: dict[str, Any] = {
-            "eventConfigurations": {
-                t: {"Enabled": self.event_configurations.get(t, {}).get("Enabled", False)} for t in types
-            }
+            "eventConfigurations": {t: {"Enabled": self.is_enabled(t)} for t in types}
         }
-        if self._event_configurations_created is not None:
-            out["creationDate"] = control_time(self._event_configurations_created)
-        if self._event_configurations_modified is not None:
-            out["lastModifiedDate"] = control_time(self._event_configurations_modified)
+        if self.created is not None:
+            out["creationDate"] = control_time(self.created)
+        if self.modified is not None:
+            out["lastModifiedDate"] = control_time(self.modified)
         return out

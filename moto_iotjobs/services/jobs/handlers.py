@@ -1,32 +1,42 @@
 """The jobs operations of both planes as named handler functions: parameters in, output
 structure out. The HTTP dispatcher (`protocol.dispatch`) and the MQTT adapter
-(`mqtt.jobs_api`) both call these; neither depends on the other.
+(`mqtt.jobs_api`) both call these; neither depends on the other. A handler picks the parts
+of the backend an operation needs and passes them explicitly.
 """
 
 from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
+from moto_iotjobs.services.jobs import control_plane as control
+from moto_iotjobs.services.jobs import device_plane as device
 from moto_iotjobs.services.jobs import serialization
 from moto_iotjobs.services.jobs.backend import IoTJobsBackend
 from moto_iotjobs.services.jobs.documents import document_for_device
+from moto_iotjobs.services.jobs.inputs import (
+    DescribeJobInput,
+    GetPendingJobExecutionsInput,
+    ListJobsInput,
+    UpdateJobExecutionInput,
+)
+from moto_iotjobs.services.jobs.policies.scheduling import scheduled_rollouts
 
-#: handler(backend, typed parameters, now) -> the output structure
-Handler = Callable[[IoTJobsBackend, dict[str, Any], float], Any]
+#: handler(backend, typed parameters (`inputs.py`), now) -> the output structure
+Handler = Callable[[IoTJobsBackend, Any, float], Any]
 
 # --- control plane ----------------------------------------------------------------------
 
 
-def _describe_job(b: IoTJobsBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-    job = b.describe_job(p)
-    out: dict[str, Any] = {"job": serialization.job(job, b.scheduled_rollouts(job, now))}
+def _describe_job(b: IoTJobsBackend, p: DescribeJobInput, now: float) -> dict[str, Any]:
+    job = control.describe_job(b.store, p)
+    out: dict[str, Any] = {"job": serialization.job(job, scheduled_rollouts(job, now))}
     if job.document_source is not None:
         out["documentSource"] = job.document_source
     return out
 
 
-def _list_jobs(b: IoTJobsBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-    jobs, token, group_id = b.list_jobs(p)
+def _list_jobs(b: IoTJobsBackend, p: ListJobsInput, now: float) -> dict[str, Any]:
+    jobs, token, group_id = control.list_jobs(b.store, p)
     group_name = p.get("thingGroupName")
     summaries = []
     for job in jobs:
@@ -47,53 +57,69 @@ def _page(key: str, items: list, token: Optional[str], item: Callable[[Any], Any
     return out
 
 
-def _empty(method: str) -> Handler:
-    """A handler for an operation whose output shape is empty."""
+def _nothing(operation: Callable[[Any, float], None], p: Any, now: float) -> dict[str, Any]:
+    """Run an operation whose output shape is empty."""
+    operation(p, now)
+    return {}
 
-    def call(b: IoTJobsBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-        getattr(b, method)(p, now)
+
+def _empty(operation: Callable[[Any, Any, float], None]) -> Handler:
+    """A handler for a job store operation whose output shape is empty."""
+
+    def call(b: IoTJobsBackend, p: Any, now: float) -> dict[str, Any]:
+        operation(b.store, p, now)
         return {}
 
     return call
 
 
 CONTROL_HANDLERS: dict[str, Handler] = {
-    "CreateJob": lambda b, p, now: serialization.job_reference(b.create_job(p, now)),
+    "CreateJob": lambda b, p, now: serialization.job_reference(control.create_job(b.store, b.templates, p, now)),
     "DescribeJob": _describe_job,
     "ListJobs": _list_jobs,
-    "UpdateJob": _empty("update_job"),
-    "CancelJob": lambda b, p, now: serialization.job_reference(b.cancel_job(p, now)),
-    "DeleteJob": _empty("delete_job"),
-    "GetJobDocument": lambda b, p, now: {"document": b.get_job_document(p)},
+    "UpdateJob": _empty(control.update_job),
+    "CancelJob": lambda b, p, now: serialization.job_reference(control.cancel_job(b.store, p, now)),
+    "DeleteJob": _empty(control.delete_job),
+    "GetJobDocument": lambda b, p, now: {"document": control.get_job_document(b.store, p)},
     "AssociateTargetsWithJob": lambda b, p, now: serialization.job_reference(
-        b.associate_targets_with_job(p, now)
+        control.associate_targets_with_job(b.store, p, now)
     ),
     "ListJobExecutionsForJob": lambda b, p, now: _page(
-        "executionSummaries", *b.list_job_executions_for_job(p), serialization.execution_for_job
+        "executionSummaries",
+        *control.list_job_executions_for_job(b.store, p),
+        serialization.execution_for_job,
     ),
     "ListJobExecutionsForThing": lambda b, p, now: _page(
-        "executionSummaries", *b.list_job_executions_for_thing(p), serialization.execution_for_thing
+        "executionSummaries",
+        *control.list_job_executions_for_thing(b.store, p),
+        serialization.execution_for_thing,
     ),
     "DescribeJobExecution": lambda b, p, now: {
-        "execution": serialization.execution(b.describe_job_execution(p), now)
+        "execution": serialization.execution(control.describe_job_execution(b.store, p), now)
     },
-    "CancelJobExecution": _empty("cancel_job_execution"),
-    "DeleteJobExecution": _empty("delete_job_execution"),
+    "CancelJobExecution": _empty(control.cancel_job_execution),
+    "DeleteJobExecution": _empty(control.delete_job_execution),
     "CreateJobTemplate": lambda b, p, now: {
         k: v
-        for k, v in serialization.job_template_summary(b.create_job_template(p, now)).items()
+        for k, v in serialization.job_template_summary(
+            b.templates.create_job_template(b.store, p, now)
+        ).items()
         if k in ("jobTemplateArn", "jobTemplateId")
     },
-    "DescribeJobTemplate": lambda b, p, now: serialization.job_template(b.describe_job_template(p)),
-    "ListJobTemplates": lambda b, p, now: _page(
-        "jobTemplates", *b.list_job_templates(p), serialization.job_template_summary
+    "DescribeJobTemplate": lambda b, p, now: serialization.job_template(
+        b.templates.describe_job_template(p)
     ),
-    "DeleteJobTemplate": _empty("delete_job_template"),
-    "DescribeManagedJobTemplate": lambda b, p, now: b.describe_managed_job_template(p),
-    "UpdateEventConfigurations": _empty("update_event_configurations"),
-    "DescribeEventConfigurations": lambda b, p, now: b.describe_event_configurations(),
+    "ListJobTemplates": lambda b, p, now: _page(
+        "jobTemplates", *b.templates.list_job_templates(p), serialization.job_template_summary
+    ),
+    "DeleteJobTemplate": lambda b, p, now: _nothing(b.templates.delete_job_template, p, now),
+    "DescribeManagedJobTemplate": lambda b, p, now: b.templates.describe_managed_job_template(p),
+    "UpdateEventConfigurations": lambda b, p, now: _nothing(b.event_configurations.update, p, now),
+    "DescribeEventConfigurations": lambda b, p, now: b.event_configurations.describe(),
     "ListManagedJobTemplates": lambda b, p, now: _page(
-        "managedJobTemplates", *b.list_managed_job_templates(p), serialization.managed_template_summary
+        "managedJobTemplates",
+        *b.templates.list_managed_job_templates(p),
+        serialization.managed_template_summary,
     ),
 }
 
@@ -101,8 +127,8 @@ CONTROL_HANDLERS: dict[str, Handler] = {
 # --- device plane -----------------------------------------------------------------------
 
 
-def _pending(b: IoTJobsBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-    in_progress, queued = b.get_pending_job_executions(p)
+def _pending(b: IoTJobsBackend, p: GetPendingJobExecutionsInput, now: float) -> dict[str, Any]:
+    in_progress, queued = device.get_pending_job_executions(b.store, p)
     return {
         "inProgressJobs": [serialization.device_summary(e) for e in in_progress],
         "queuedJobs": [serialization.device_summary(e) for e in queued],
@@ -112,27 +138,27 @@ def _pending(b: IoTJobsBackend, p: dict[str, Any], now: float) -> dict[str, Any]
 def _execution_or_nothing(b: IoTJobsBackend, execution: Any, now: float, with_document: bool) -> dict[str, Any]:
     if execution is None:
         return {}
-    document = document_for_device(b, execution.job) if with_document else None
+    document = document_for_device(b.region_name, execution.job) if with_document else None
     return {"execution": serialization.device_execution(execution, now, document)}
 
 
-def _update(b: IoTJobsBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-    execution = b.update_job_execution(p, now)
+def _update(b: IoTJobsBackend, p: UpdateJobExecutionInput, now: float) -> dict[str, Any]:
+    execution = device.update_job_execution(b.store, p, now)
     out: dict[str, Any] = {}
     if p.get("includeJobExecutionState"):
         out["executionState"] = serialization.execution_state(execution)
     if p.get("includeJobDocument"):
-        out["jobDocument"] = document_for_device(b, execution.job)
+        out["jobDocument"] = document_for_device(b.region_name, execution.job)
     return out
 
 
 DEVICE_HANDLERS: dict[str, Handler] = {
     "GetPendingJobExecutions": _pending,
     "StartNextPendingJobExecution": lambda b, p, now: _execution_or_nothing(
-        b, b.start_next_pending_job_execution(p, now), now, True
+        b, device.start_next_pending_job_execution(b.store, p, now), now, True
     ),
     "DescribeJobExecution": lambda b, p, now: _execution_or_nothing(
-        b, b.describe_device_execution(p), now, p.get("includeJobDocument") is not False
+        b, device.describe_device_execution(b.store, p), now, p.get("includeJobDocument") is not False
     ),
     "UpdateJobExecution": _update,
 }

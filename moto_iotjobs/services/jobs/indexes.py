@@ -142,6 +142,17 @@ class ThingExecutions:
         elif slot is old:
             self._by_thing[old.thing_name] = new
 
+    def slot(self, thing_name: str) -> Optional[_Slot]:
+        """A copy of the thing's entry, for `restore_slot` (undo)."""
+        slot = self._by_thing.get(thing_name)
+        return dict(slot) if isinstance(slot, dict) else slot
+
+    def restore_slot(self, thing_name: str, slot: Optional[_Slot]) -> None:
+        if slot is None:
+            self._by_thing.pop(thing_name, None)
+        else:
+            self._by_thing[thing_name] = slot
+
     def lone(self, thing_name: str) -> Optional[JobExecution]:
         """The thing's execution when it has exactly one."""
         slot = self._by_thing.get(thing_name)
@@ -177,6 +188,16 @@ class StatusIndex:
 
     def __len__(self) -> int:
         return self._live
+
+    def state(self) -> tuple[list[JobExecution], int, int, bool]:
+        """What `restore` needs to put the index back as it is now (entries are only ever
+        appended to a list, or the list replaced whole by a compaction)."""
+        return self._entries, len(self._entries), self._live, self._sorted
+
+    def restore(self, state: tuple[list[JobExecution], int, int, bool]) -> None:
+        entries, length, self._live, self._sorted = state
+        del entries[length:]
+        self._entries = entries
 
     def add(self, execution: JobExecution) -> None:
         """Index `execution`, whose status is already this one."""

@@ -28,6 +28,9 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from uuid import uuid4
 
 from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.services.jobs.device_plane import pending_executions
+from moto_iotjobs.services.jobs.documents import document_for_device
+from moto_iotjobs.services.jobs.event_configurations import EventConfigurations
 from moto_iotjobs.services.jobs.lifecycle import (
     IN_PROGRESS,
     JOB_CANCELED,
@@ -37,10 +40,10 @@ from moto_iotjobs.services.jobs.lifecycle import (
     TERMINAL,
 )
 from moto_iotjobs.services.jobs.records import Job, JobExecution
-from moto_iotjobs.services.jobs.serialization import device_summary
+from moto_iotjobs.services.jobs.serialization import device_summary, thing_arn
 
 if TYPE_CHECKING:
-    from moto_iotjobs.services.jobs.backend import IoTJobsBackend
+    from moto_iotjobs.services.jobs.store import JobStore
 
 Sink = Callable[[str, bytes], None]
 
@@ -97,27 +100,47 @@ def _document_object(document: str) -> Any:
 
 
 class Notifier:
-    """A store listener that publishes what AWS would, for one backend."""
+    """A store listener that publishes what AWS would, for one account and region.
 
-    def __init__(self, backend: IoTJobsBackend) -> None:
-        self.backend = backend
+    Messages are built when the change happens (from the state it leaves) and delivered when
+    the operation commits: a call that fails publishes nothing."""
+
+    def __init__(self, store: JobStore, event_configurations: EventConfigurations) -> None:
+        self.store = store
+        self.account_id = store.account_id
+        self.region_name = store.region_name
+        self.event_configurations = event_configurations
         self._iotdata: Any = None
         self._cache: dict[Any, bytes] = {}
+        self._outbox: list[tuple[str, bytes]] = []
 
     # --- delivery ---------------------------------------------------------------------
 
     def publish(self, topic: str, payload: bytes) -> None:
+        journal = self.store.journal
+        if not journal.active:
+            self._deliver([(topic, payload)])
+            return
+        outbox = self._outbox
+        if not outbox:
+            journal.on_commit(self._flush)
+            journal.record(outbox.clear)  # a rollback drops what was held
+        outbox.append((topic, payload))
+
+    def _flush(self) -> None:
+        messages, self._outbox = self._outbox, []
+        self._deliver(messages)
+
+    def _deliver(self, messages: list[tuple[str, bytes]]) -> None:
         if self._iotdata is None:
-            self._iotdata = moto_compat.iotdata_backend(
-                self.backend.account_id, self.backend.region_name
-            )
-        self._iotdata.published_payloads.append((topic, payload))
+            self._iotdata = moto_compat.iotdata_backend(self.account_id, self.region_name)
+        self._iotdata.published_payloads.extend(messages)
         if _sinks:
-            to_sinks(self.backend.account_id, self.backend.region_name, topic, payload)
+            for topic, payload in messages:
+                to_sinks(self.account_id, self.region_name, topic, payload)
 
     def events_enabled(self, kind: str) -> bool:
-        config = self.backend.event_configurations.get(kind)
-        return bool(config and config.get("Enabled"))
+        return self.event_configurations.is_enabled(kind)
 
     # --- the listener -----------------------------------------------------------------
 
@@ -161,7 +184,7 @@ class Notifier:
     def executions_queued(self, job: Job, executions: list[JobExecution], now: float) -> None:
         """A rollout batch: a thing whose only execution is the new one gets the same two
         messages as every other such thing, built once (a fleet of 10^5 stays cheap)."""
-        lone = self.backend.thing_executions.lone
+        lone = self.store.thing_executions.lone
         shared: Optional[tuple[bytes, bytes]] = None
         publish = self.publish
         for execution in executions:
@@ -178,14 +201,12 @@ class Notifier:
             publish(f"$aws/things/{thing}/jobs/notify-next", shared[1])
 
     def _next_payload(self, nxt: JobExecution, now: float) -> bytes:
-        from moto_iotjobs.services.jobs.documents import document_for_device
-
         execution = {"jobId": nxt.job.job_id, "status": nxt.status, **device_summary(nxt)}
-        execution["jobDocument"] = _document_object(document_for_device(self.backend, nxt.job))
+        execution["jobDocument"] = _document_object(document_for_device(self.region_name, nxt.job))
         return _dumps({"timestamp": int(now), "execution": execution})
 
     def _pending(self, thing: str, namespace: Optional[str]) -> tuple[list[JobExecution], list[JobExecution]]:
-        in_progress, queued = self.backend.pending_executions(thing)
+        in_progress, queued = pending_executions(self.store, thing)
         return (
             [e for e in in_progress if e.job.namespace_id == namespace],
             [e for e in queued if e.job.namespace_id == namespace],
@@ -278,8 +299,6 @@ class Notifier:
         self.publish(f"$aws/events/job/{job.job_id}/{operation}", _dumps(payload))
 
     def _execution_terminal_event(self, execution: JobExecution, operation: str, now: float) -> None:
-        from moto_iotjobs.services.jobs.serialization import thing_arn
-
         payload: dict[str, Any] = {
             "eventType": "JOB_EXECUTION",
             "eventId": str(uuid4()),

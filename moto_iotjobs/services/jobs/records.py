@@ -9,11 +9,17 @@ Timestamps are float epoch seconds, read through `clock.now()`.
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from collections.abc import Iterator
-from typing import Any, Optional
+from dataclasses import dataclass, replace
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any, Optional
 
 from moto_iotjobs.services.jobs.indexes import StatusIndex
 from moto_iotjobs.services.jobs.lifecycle import EXECUTION_STATUSES, JOB_IN_PROGRESS, QUEUED
+
+if TYPE_CHECKING:
+    from moto_iotjobs.services.jobs.policies.scheduling import Schedule
 
 
 class Job:
@@ -47,8 +53,11 @@ class Job:
         "reason_code",
         "comment",
         "is_concurrent",
+        "raw_document",
+        "pending_retries",
+        "rollout",
+        "schedule",
         "by_status",
-        "extra",
     )
 
     def __init__(self, job_id: str, arn: str, seq: int, now: float) -> None:
@@ -81,13 +90,32 @@ class Job:
         self.reason_code: Optional[str] = None
         self.comment: Optional[str] = None
         self.is_concurrent = False
+        # The document before documentParameters substitution (GetJobDocument
+        # beforeSubstitution), for a job created from a managed template.
+        self.raw_document: Optional[str] = None
+        # Retries decided but not yet queued (`policies/retry.py`): the job is not done yet.
+        self.pending_retries = 0
+        # Executions still to create, while a paced rollout runs (`policies/rollout.py`).
+        self.rollout: Optional[Rollout] = None
+        # Start, end and maintenance windows (`policies/scheduling.py`).
+        self.schedule: Optional[ScheduleState] = None
         # The latest execution of the job on each thing, by status (see `executions`).
         self.by_status: dict[str, StatusIndex] = {s: StatusIndex(s) for s in EXECUTION_STATUSES}
-        # Room for time-driven state (rollout, schedule) without widening every job.
-        self.extra: dict[str, Any] = {}
 
     def count(self, status: str) -> int:
         return len(self.by_status[status])
+
+    def snapshot(self) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """Every field but the status indexes (the store journals those), containers and
+        time-driven state copied."""
+        return _get_values(self), tuple(_copy(value) for value in _get_containers(self))
+
+    def restore(self, state: tuple[tuple[Any, ...], tuple[Any, ...]]) -> None:
+        values, containers = state
+        for name, value in zip(_VALUE_FIELDS, values):
+            setattr(self, name, value)
+        for name, value in zip(_CONTAINER_FIELDS, containers):
+            setattr(self, name, value)
 
     def executions_newest_first(self, before: Optional[int] = None) -> Iterator[JobExecution]:
         """Every current execution, highest seq first: a merge of the status indexes (one
@@ -103,6 +131,51 @@ class Job:
 
 def _negative_seq(execution: JobExecution) -> int:
     return -execution.seq
+
+
+#: Fields replaced whole (strings, numbers, configurations the operations never change in
+#: place) and fields changed in place, which a snapshot copies.
+_CONTAINER_FIELDS = ("targets", "target_group_names", "target_group_ids", "rollout", "schedule")
+_VALUE_FIELDS = tuple(
+    name for name in Job.__slots__ if name not in ("job_id", "arn", "seq", "by_status", *_CONTAINER_FIELDS)
+)
+_get_values = attrgetter(*_VALUE_FIELDS)
+_get_containers = attrgetter(*_CONTAINER_FIELDS)
+
+
+def _copy(value: Any) -> Any:
+    """A copy deep enough that changes made in place after a snapshot do not reach it."""
+    return None if value is None else value.copy()
+
+
+@dataclass
+class Rollout:
+    """A paced rollout in progress: things still to reach, and how far the rate has grown."""
+
+    remaining: deque[str]
+    notified: int = 0  # executions created so far
+    level: int = 0  # exponentialRate increases applied
+    next_batch: Optional[float] = None  # when the armed batch fires, if one is armed
+
+    def copy(self) -> Rollout:
+        return Rollout(self.remaining.copy(), self.notified, self.level, self.next_batch)
+
+
+@dataclass
+class ScheduleState:
+    """A scheduled job's schedule and where it stands in it."""
+
+    schedule: Schedule
+    resolved: bool = False  # targets resolved (at the first open maintenance window)
+    window_closes: Optional[float] = None  # end of the open maintenance window, if one is open
+    ended: bool = False  # endTime has passed
+
+    def copy(self) -> ScheduleState:
+        return replace(self)
+
+    def holds_rollout(self) -> bool:
+        """A job with maintenance windows rolls out only while one is open."""
+        return bool(self.schedule.windows) and self.window_closes is None
 
 
 class ExecutionExtras:
@@ -131,6 +204,12 @@ class ExecutionExtras:
         self.step_deadline: Optional[float] = None
         # No longer in its job's status index (superseded by a newer execution, or deleted).
         self.detached: Optional[bool] = None
+
+    def copy(self) -> ExecutionExtras:
+        other = ExecutionExtras()
+        for name in ExecutionExtras.__slots__:
+            setattr(other, name, getattr(self, name))
+        return other
 
 
 def _extra(name: str, default: Any = None) -> property:
@@ -187,6 +266,27 @@ class JobExecution:
         self.last_updated_at = now
         self.seq = seq
         self.extras: Optional[ExecutionExtras] = None
+
+    def snapshot(self) -> tuple[Any, ...]:
+        extras = self.extras
+        return (
+            self.version_number,
+            self.status,
+            self.queued_at,
+            self.started_at,
+            self.last_updated_at,
+            None if extras is None else extras.copy(),
+        )
+
+    def restore(self, state: tuple[Any, ...]) -> None:
+        (
+            self.version_number,
+            self.status,
+            self.queued_at,
+            self.started_at,
+            self.last_updated_at,
+            self.extras,
+        ) = state
 
     def deadline(self) -> Optional[float]:
         """The effective time-out: a step timer never outlasts the in-progress timer."""

@@ -2,16 +2,20 @@
 
 Every change of an execution's status goes through `change_status`, which consults the
 transition table, keeps the per-job status indexes (and so jobProcessDetails) exact, bumps
-versionNumber and lastUpdatedAt, completes SNAPSHOT jobs, and tells listeners
-(notifications) what happened. Operations live in `control_plane.py` and `device_plane.py`.
+versionNumber and lastUpdatedAt, tells listeners (notifications) what happened, and then
+passes the change through the write pipeline (`pipeline.EXECUTION_CHANGE_POLICIES`, in
+order) before completing a SNAPSHOT job that has nothing left to do. Every change is
+journaled (`state.transaction`), so an operation that fails half-way is undone whole.
+Operations live in `control_plane.py` and `device_plane.py`.
 """
 
 from __future__ import annotations
 
-import threading
-from typing import Any, Callable, Optional
+from collections.abc import Iterable
+from typing import Callable, Optional
 
 from moto_iotjobs.protocol.errors import ResourceNotFoundException
+from moto_iotjobs.services.jobs import pipeline
 from moto_iotjobs.services.jobs.indexes import SeqIndex, ThingExecutions
 from moto_iotjobs.services.jobs.lifecycle import (
     CANCELED,
@@ -26,28 +30,33 @@ from moto_iotjobs.services.jobs.lifecycle import (
     Actor,
     check_execution_transition,
 )
+from moto_iotjobs.services.jobs.policies import rollout
 from moto_iotjobs.services.jobs.records import Job, JobExecution
+from moto_iotjobs.state.transaction import Journal
+from moto_iotjobs.timing.events import EventQueue
 
 #: listener(event, job, execution_or_None, previous_status_or_None, now)
 Listener = Callable[[str, Job, Optional[JobExecution], Optional[str], float], None]
 
+_JobIndex = dict[str, SeqIndex[Job]]
+
 
 class JobStore:
-    """State of one account and region. Guard every public entry point with `self.lock`."""
+    """Jobs and executions of one account and region (used under the backend's lock)."""
 
-    region_name: str
-    account_id: str
-    partition: str
-
-    def _init_store(self) -> None:
-        self.lock = threading.RLock()
+    def __init__(self, account_id: str, region_name: str, partition: str, journal: Journal) -> None:
+        self.account_id = account_id
+        self.region_name = region_name
+        self.partition = partition
+        self.journal = journal
+        self.events = EventQueue(journal)
         self.jobs: dict[str, Job] = {}
         self.jobs_all: SeqIndex[Job] = SeqIndex()
-        self.jobs_by_status: dict[str, SeqIndex[Job]] = {}
-        self.jobs_by_selection: dict[str, SeqIndex[Job]] = {}
-        self.jobs_by_group_name: dict[str, SeqIndex[Job]] = {}
-        self.jobs_by_group_id: dict[str, SeqIndex[Job]] = {}
-        self.jobs_by_namespace: dict[str, SeqIndex[Job]] = {}
+        self.jobs_by_status: _JobIndex = {}
+        self.jobs_by_selection: _JobIndex = {}
+        self.jobs_by_group_name: _JobIndex = {}
+        self.jobs_by_group_id: _JobIndex = {}
+        self.jobs_by_namespace: _JobIndex = {}
         #: IN_PROGRESS continuous jobs by the name of each group they target.
         self.continuous_jobs_by_group: dict[str, dict[str, Job]] = {}
         self.thing_executions = ThingExecutions()
@@ -57,7 +66,9 @@ class JobStore:
     # --- identity -----------------------------------------------------------------------
 
     def next_seq(self) -> int:
-        self._seq += 1
+        seq = self._seq
+        self.journal.record(lambda: setattr(self, "_seq", seq))
+        self._seq = seq + 1
         return self._seq
 
     def arn(self, resource: str) -> str:
@@ -85,65 +96,103 @@ class JobStore:
             )
         return execution
 
+    def is_current(self, execution: JobExecution) -> bool:
+        return self.thing_executions.get(execution.thing_name, execution.job.job_id) is execution
+
     def emit(self, event: str, job: Job, execution: Optional[JobExecution], previous: Optional[str], now: float) -> None:
         for listener in self.listeners:
             listener(event, job, execution, previous, now)
 
+    # --- journaled record changes -------------------------------------------------------
+
+    def touch(self, record: Job | JobExecution) -> None:
+        """Before changing a record's fields: save them for a rollback."""
+        self.journal.touch(record)
+
     # --- job indexes --------------------------------------------------------------------
 
-    @staticmethod
-    def _index(table: dict[str, SeqIndex[Job]], key: Optional[str], job: Job) -> None:
-        if key is not None:
-            table.setdefault(key, SeqIndex()).add(job.seq, job)
+    def _job_keys(self, job: Job) -> list[tuple[_JobIndex, str]]:
+        keys = [
+            (self.jobs_by_status, job.status),
+            (self.jobs_by_selection, job.target_selection),
+        ]
+        if job.namespace_id is not None:
+            keys.append((self.jobs_by_namespace, job.namespace_id))
+        keys.extend((self.jobs_by_group_name, name) for name in job.target_group_names)
+        keys.extend((self.jobs_by_group_id, group_id) for group_id in job.target_group_ids.values())
+        return keys
 
-    @staticmethod
-    def _unindex(table: dict[str, SeqIndex[Job]], key: Optional[str], job: Job) -> None:
-        if key is not None and key in table:
-            index = table[key]
-            index.discard(job.seq)
-            if not len(index):
-                del table[key]
+    # Each change records its undo first, and every undo also repairs a change that was
+    # cut short half-way.
+
+    def _index(self, keys: list[tuple[_JobIndex, str]], job: Job) -> None:
+        self.journal.record(lambda: _unindex(keys, job))
+        _index(keys, job)
+
+    def _unindex(self, keys: list[tuple[_JobIndex, str]], job: Job) -> None:
+        self.journal.record(lambda: _index(keys, job))
+        _unindex(keys, job)
 
     def index_job(self, job: Job) -> None:
-        self.jobs[job.job_id] = job
+        jobs = self.jobs
+
+        def undo() -> None:
+            if jobs.get(job.job_id) is job:
+                del jobs[job.job_id]
+            self.jobs_all.discard(job.seq)
+
+        self.journal.record(undo)
+        jobs[job.job_id] = job
         self.jobs_all.add(job.seq, job)
-        self._index(self.jobs_by_status, job.status, job)
-        self._index(self.jobs_by_selection, job.target_selection, job)
-        self._index(self.jobs_by_namespace, job.namespace_id, job)
-        for name in job.target_group_names:
-            self._index(self.jobs_by_group_name, name, job)
-        for group_id in job.target_group_ids.values():
-            self._index(self.jobs_by_group_id, group_id, job)
+        self._index(self._job_keys(job), job)
         self.track_continuous(job)
 
     def unindex_job(self, job: Job) -> None:
-        del self.jobs[job.job_id]
+        jobs = self.jobs
+
+        def undo() -> None:
+            jobs[job.job_id] = job
+            self.jobs_all.add(job.seq, job)
+
+        self.journal.record(undo)
+        del jobs[job.job_id]
         self.jobs_all.discard(job.seq)
-        self._unindex(self.jobs_by_status, job.status, job)
-        self._unindex(self.jobs_by_selection, job.target_selection, job)
-        self._unindex(self.jobs_by_namespace, job.namespace_id, job)
-        for name in job.target_group_names:
-            self._unindex(self.jobs_by_group_name, name, job)
-        for group_id in job.target_group_ids.values():
-            self._unindex(self.jobs_by_group_id, group_id, job)
+        self._unindex(self._job_keys(job), job)
         self.untrack_continuous(job)
 
     def add_target_groups(self, job: Job, group_ids: dict[str, str]) -> None:
+        self.touch(job)
+        added: list[tuple[_JobIndex, str]] = []
         for name, group_id in group_ids.items():
             if name in job.target_group_ids:
                 continue
             job.target_group_names.append(name)
             job.target_group_ids[name] = group_id
-            self._index(self.jobs_by_group_name, name, job)
-            self._index(self.jobs_by_group_id, group_id, job)
+            added += [(self.jobs_by_group_name, name), (self.jobs_by_group_id, group_id)]
+        self._index(added, job)
         self.track_continuous(job)
+
+    def _save_continuous(self, names: Iterable[str]) -> None:
+        table = self.continuous_jobs_by_group
+        saved = [(name, dict(table[name]) if name in table else None) for name in names]
+
+        def undo() -> None:
+            for name, jobs in saved:
+                if jobs is None:
+                    table.pop(name, None)
+                else:
+                    table[name] = jobs
+
+        self.journal.record(undo)
 
     def track_continuous(self, job: Job) -> None:
         if job.target_selection == "CONTINUOUS" and job.status == JOB_IN_PROGRESS:
+            self._save_continuous(job.target_group_names)
             for name in job.target_group_names:
                 self.continuous_jobs_by_group.setdefault(name, {})[job.job_id] = job
 
     def untrack_continuous(self, job: Job) -> None:
+        self._save_continuous(job.target_group_names)
         for name in job.target_group_names:
             jobs = self.continuous_jobs_by_group.get(name)
             if jobs is not None and jobs.get(job.job_id) is job:
@@ -156,18 +205,37 @@ class JobStore:
             return
         if status not in JOB_TRANSITIONS[job.status]:  # a defect of ours: answered as a 500
             raise AssertionError(f"job {job.job_id} can not move from {job.status} to {status}")
-        self._unindex(self.jobs_by_status, job.status, job)
+        self.touch(job)
+        self._unindex([(self.jobs_by_status, job.status)], job)
         self.untrack_continuous(job)
         job.status = status
         job.last_updated_at = now
         if status == JOB_COMPLETED:
             job.completed_at = now
-        self._index(self.jobs_by_status, status, job)
+        self._index([(self.jobs_by_status, status)], job)
         self.track_continuous(job)
         if announce:
             self.emit("job-status", job, None, None, now)
 
     # --- executions ---------------------------------------------------------------------
+
+    def _save_thing(self, thing_name: str) -> None:
+        things = self.thing_executions
+        slot = things.slot(thing_name)
+        self.journal.record(lambda: things.restore_slot(thing_name, slot))
+
+    def _save_status_index(self, execution: JobExecution, status: str) -> None:
+        index = execution.job.by_status[status]
+        state = index.state()
+        self.journal.record(lambda: index.restore(state))
+
+    def _add_to_status(self, execution: JobExecution, status: str) -> None:
+        self._save_status_index(execution, status)
+        execution.job.by_status[status].add(execution)
+
+    def _discard_from_status(self, execution: JobExecution, status: str) -> None:
+        self._save_status_index(execution, status)
+        execution.job.by_status[status].discard(execution)
 
     def queue_execution(self, job: Job, thing_name: str, now: float) -> JobExecution:
         """A new QUEUED execution of `job` on `thing_name` (execution number 1, or one more
@@ -177,30 +245,42 @@ class JobStore:
             previous = None  # a deleted job's leftover cannot happen, but never chain across jobs
         number = previous.execution_number + 1 if previous is not None else 1
         execution = JobExecution(job, thing_name, number, self.next_seq(), now)
+        self._save_thing(thing_name)
         if previous is not None:
             execution.previous = previous
-            self._unindex_execution(previous)
+            self.touch(previous)
+            self._discard_from_status(previous, previous.status)
         self.thing_executions.put(execution)
-        job.by_status[QUEUED].add(execution)
+        self._add_to_status(execution, QUEUED)
         self.emit("execution-queued", job, execution, None, now)
         return execution
 
-    def queue_executions(self, job: Job, thing_names: Any, now: float) -> int:
+    def queue_executions(self, job: Job, thing_names: Iterable[str], now: float) -> int:
         """Bulk form of `queue_execution` for a job's first rollout (one record per thing)."""
         created: list[JobExecution] = []
-        next_seq = self._seq
+        first_seq = next_seq = self._seq
         queued = job.by_status[QUEUED]
+        queued_state = queued.state()
         things = self.thing_executions
+
+        def undo() -> None:
+            for execution in reversed(created):
+                things.remove(execution)
+            queued.restore(queued_state)
+            self._seq = first_seq
+
+        self.journal.record(undo)
         get = things.get
         put = things.put
+        add = created.append
         for thing_name in thing_names:
             if get(thing_name, job.job_id) is not None:
                 continue
             next_seq += 1
             execution = JobExecution(job, thing_name, 1, next_seq, now)
+            add(execution)
             put(execution)
             queued.add(execution)
-            created.append(execution)
         self._seq = next_seq
         if created:
             for listener in self.listeners:
@@ -212,9 +292,6 @@ class JobStore:
                         listener("execution-queued", job, execution, None, now)
         return len(created)
 
-    def _unindex_execution(self, execution: JobExecution) -> None:
-        execution.job.by_status[execution.status].discard(execution)
-
     def change_status(
         self,
         execution: JobExecution,
@@ -223,16 +300,21 @@ class JobStore:
         now: float,
         status_details: Optional[dict[str, str]] = None,
     ) -> None:
-        """Move an execution through the transition table, keeping every index exact."""
+        """Move an execution through the transition table, keeping every index exact, then
+        through the write pipeline."""
         previous = execution.status
-        check_execution_transition(previous, status, actor, self._describe(execution))
+        check_execution_transition(previous, status, actor, self.describe(execution))
         job = execution.job
-        current = self.thing_executions.get(execution.thing_name, job.job_id) is execution
-        if current and previous != status:
-            job.by_status[previous].discard(execution)
+        self.touch(execution)
+        if previous != status:
+            last_updated = job.last_updated_at  # the one field of the job changed here
+            self.journal.record(lambda: setattr(job, "last_updated_at", last_updated))
+        moves = previous != status and self.is_current(execution)
+        if moves:
+            self._discard_from_status(execution, previous)
         execution.status = status
-        if current and previous != status:
-            job.by_status[status].add(execution)
+        if moves:
+            self._add_to_status(execution, status)
         execution.version_number += 1
         execution.last_updated_at = now
         if status_details is not None:
@@ -245,13 +327,13 @@ class JobStore:
         if previous != status:
             job.last_updated_at = now
         self.emit("execution-changed", job, execution, previous, now)
-        self.after_execution_change(execution, previous, now)
+        for policy in pipeline.EXECUTION_CHANGE_POLICIES:
+            policy(self, execution, previous, now)
         if previous != status:
             self.maybe_complete(job, now)
 
-
     @staticmethod
-    def _describe(execution: JobExecution) -> str:
+    def describe(execution: JobExecution) -> str:
         return f"of job {execution.job.job_id} on thing {execution.thing_name}"
 
     def cancel(
@@ -259,6 +341,7 @@ class JobStore:
     ) -> None:
         """Cancel a job (CancelJob, abort, end of schedule): QUEUED executions always,
         IN_PROGRESS ones only with force."""
+        self.touch(job)
         job.force_canceled = force or bool(job.force_canceled)
         if reason_code is not None:
             job.reason_code = reason_code
@@ -273,72 +356,73 @@ class JobStore:
             for execution in job.by_status[status].values():
                 self.change_status(execution, CANCELED, actor, now)
                 execution.force_canceled = force
-        self.stop_rollout(job, now)
+        rollout.stop_rollout(self, job)
         self.emit("job-status", job, None, None, now)
 
     def remove_execution(self, execution: JobExecution, now: float) -> None:
         """Forget one execution record (DeleteJobExecution)."""
         job = execution.job
+        self.touch(job)
         latest = self.thing_executions.get(execution.thing_name, job.job_id)
         if latest is execution:
-            self._unindex_execution(execution)
+            self.touch(execution)
+            self._save_thing(execution.thing_name)
+            self._discard_from_status(execution, execution.status)
             earlier = execution.previous
             self.thing_executions.replace(execution, earlier)
             if earlier is not None:
-                job.by_status[earlier.status].add(earlier)
+                self.touch(earlier)
+                self._add_to_status(earlier, earlier.status)
         else:
             record = latest
             while record is not None and record.previous is not execution:
                 record = record.previous
             if record is not None:
+                self.touch(record)
                 record.previous = execution.previous
         job.last_updated_at = now
         self.emit("execution-deleted", job, execution, execution.status, now)
         self.maybe_complete(job, now)
+
+    def remove_job(self, job: Job, now: float) -> None:
+        """Forget a job, its executions and its pending timers (DeleteJob)."""
+        self.emit("job-deleting", job, None, None, now)
+        rollout.stop_rollout(self, job)
+        executions = job.all_executions()
+        for execution in executions:
+            self._save_thing(execution.thing_name)
+            self.thing_executions.remove(execution)
+        self.unindex_job(job)
+        self.events.cancel_owner(job)
+        for execution in executions:
+            self.emit("execution-deleted", job, execution, execution.status, now)
+        self.emit("job-deleted", job, None, None, now)
+
+    def pending_rollout(self, job: Job) -> bool:
+        """Whether executions are still to come (`pipeline.PENDING_ROLLOUT`)."""
+        return any(check(job) for check in pipeline.PENDING_ROLLOUT)
 
     def maybe_complete(self, job: Job, now: float) -> None:
         """A SNAPSHOT job is COMPLETED once every execution is terminal; a CONTINUOUS one
         only once its schedule has ended as well."""
         if (
             job.status == JOB_IN_PROGRESS
-            and (job.target_selection == "SNAPSHOT" or job.extra.get("ended"))
+            and (job.target_selection == "SNAPSHOT" or (job.schedule is not None and job.schedule.ended))
             and not any(len(job.by_status[s]) for s in PENDING)
             and not self.pending_rollout(job)
         ):
             self.set_job_status(job, JOB_COMPLETED, now)
 
-    # --- hooks: the defaults here; time-driven behaviour overrides them ---------------------
 
-    def after_execution_change(self, execution: JobExecution, previous: str, now: float) -> None:
-        """Called after every status change (timers, retry, abort: `timers.py`,
-        `failure_policies.py`)."""
+def _index(keys: list[tuple[_JobIndex, str]], job: Job) -> None:
+    for table, key in keys:
+        table.setdefault(key, SeqIndex()).add(job.seq, job)
 
-    def pending_rollout(self, job: Job) -> bool:
-        """Whether executions are still to come (rollout, retries: `rollout.py`,
-        `failure_policies.py`)."""
-        return False
 
-    def start_rollout(self, job: Job, thing_names: Any, now: float) -> None:
-        """Create a job's executions (paced in `rollout.py`)."""
-        self.queue_executions(job, thing_names, now)
-        self.maybe_complete(job, now)
-
-    def stop_rollout(self, job: Job, now: float) -> None:
-        """Create no more executions for the job (`rollout.py`)."""
-
-    def check_scheduling(self, config: Optional[dict[str, Any]], now: float) -> Any:
-        """Validate schedulingConfig; the parsed schedule (`scheduling.py`)."""
-        return None
-
-    def schedule_job(self, job: Job, schedule: Any, now: float) -> None:
-        """Arm a job's start, end and maintenance windows (`scheduling.py`)."""
-
-    def scheduled_rollouts(self, job: Job, now: float) -> Optional[list[dict[str, str]]]:
-        """Job.scheduledJobRollouts (`scheduling.py`)."""
-        return None
-
-    def set_step_timeout(self, execution: JobExecution, minutes: Optional[int], now: float) -> None:
-        """Arm, replace or (-1) cancel an execution's step timer (`timers.py`)."""
-
-    def advance(self, now: float) -> None:
-        """Apply what has come due by `now` (`timers.py`)."""
+def _unindex(keys: list[tuple[_JobIndex, str]], job: Job) -> None:
+    for table, key in keys:
+        index = table.get(key)
+        if index is not None:
+            index.discard(job.seq)
+            if not len(index):
+                del table[key]

@@ -10,12 +10,11 @@ each value checked against the parameter's regex. The catalogue is data:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import timezone
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from moto_iotjobs.protocol.errors import (
     ConflictException,
@@ -23,18 +22,21 @@ from moto_iotjobs.protocol.errors import (
     ResourceNotFoundException,
 )
 from moto_iotjobs.protocol.pagination import decode_token, take_page
+from moto_iotjobs.services.jobs.documents import check_document, load_document_source
 from moto_iotjobs.services.jobs.indexes import SeqIndex
+from moto_iotjobs.services.jobs.inputs import (
+    CreateJobTemplateInput,
+    DeleteJobTemplateInput,
+    DescribeJobTemplateInput,
+    DescribeManagedJobTemplateInput,
+    ListJobTemplatesInput,
+    ListManagedJobTemplatesInput,
+)
 from moto_iotjobs.services.jobs.store import JobStore
-
-if TYPE_CHECKING:
-    from moto_iotjobs.services.jobs.documents import JobSource
+from moto_iotjobs.services.jobs.targets import iot_registry
+from moto_iotjobs.state.transaction import Journal
 
 _CATALOGUE = Path(__file__).parents[2] / "data" / "managed_job_templates.json"
-
-_TEMPLATE_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):iot:(?P<region>[a-z0-9-]+):(?P<account>\d{12})?:"
-    r"jobtemplate/(?P<name>[a-zA-Z0-9_-]+)(?::(?P<version>[0-9.]+))?$"
-)
 
 #: Template members copied onto a job created from it (template key, job attribute).
 TEMPLATE_CONFIG = (
@@ -81,25 +83,50 @@ def _regional(template: dict[str, Any], region_name: str) -> dict[str, Any]:
     return out
 
 
-class JobTemplates(JobStore):
-    """CreateJobTemplate, DescribeJobTemplate, ListJobTemplates, DeleteJobTemplate and the
-    managed-template reads."""
+class TemplateStore:
+    """The custom job templates of one account and region, and the template operations
+    (CreateJobTemplate, DescribeJobTemplate, ListJobTemplates, DeleteJobTemplate and the
+    managed-template reads). Changes are journaled like the job store's."""
 
-    def _init_templates(self) -> None:
+    def __init__(self, account_id: str, region_name: str, journal: Journal) -> None:
+        self.account_id = account_id
+        self.region_name = region_name
+        self.journal = journal
         self.job_templates: dict[str, JobTemplate] = {}
         self.job_templates_index: SeqIndex[JobTemplate] = SeqIndex()
         self._template_seq = 0
 
+    def _add(self, template: JobTemplate) -> None:
+        self.journal.record(lambda: self._forget(template))
+        self.job_templates[template.template_id] = template
+        self.job_templates_index.add(template.seq, template)
+
+    def _remove(self, template: JobTemplate) -> None:
+        def undo() -> None:
+            self.job_templates[template.template_id] = template
+            self.job_templates_index.add(template.seq, template)
+
+        self.journal.record(undo)
+        self._forget(template)
+
+    def _forget(self, template: JobTemplate) -> None:
+        if self.job_templates.get(template.template_id) is template:
+            del self.job_templates[template.template_id]
+        self.job_templates_index.discard(template.seq)
+
+    def _next_seq(self) -> int:
+        seq = self._template_seq
+        self.journal.record(lambda: setattr(self, "_template_seq", seq))
+        self._template_seq = seq + 1
+        return self._template_seq
+
     def sync_registry_templates(self) -> None:
         """Templates in moto's own IoT backend are templates too: CloudFormation's
         AWS::IoT::JobTemplate creates, replaces and deletes them there. Mirror them."""
-        from moto_iotjobs.services.jobs.targets import iot_registry
-
         theirs = iot_registry(self.account_id, self.region_name).jobs_templates
         for template_id, template in list(self.job_templates.items()):
             if template.mirror_of is not None and theirs.get(template_id) is not template.mirror_of:
-                del self.job_templates[template_id]
-                self.job_templates_index.discard(template.seq)
+                self._remove(template)
         for template_id, fake in theirs.items():
             if template_id in self.job_templates:
                 continue
@@ -114,11 +141,10 @@ class JobTemplates(JobStore):
                 )
                 if value
             }
-            self._template_seq += 1
             mirror = JobTemplate(
                 template_id=template_id,
                 arn=fake.job_template_arn,
-                seq=self._template_seq,
+                seq=self._next_seq(),
                 description=fake.description or "",
                 created_at=fake.created_at.replace(tzinfo=timezone.utc).timestamp(),
                 document=fake.document,
@@ -126,12 +152,9 @@ class JobTemplates(JobStore):
                 config=config,
                 mirror_of=fake,
             )
-            self.job_templates[template_id] = mirror
-            self.job_templates_index.add(mirror.seq, mirror)
+            self._add(mirror)
 
-    def create_job_template(self, params: dict[str, Any], now: float) -> JobTemplate:
-        from moto_iotjobs.services.jobs.documents import check_document, load_document_source
-
+    def create_job_template(self, jobs: JobStore, params: CreateJobTemplateInput, now: float) -> JobTemplate:
         self.sync_registry_templates()
         template_id = params["jobTemplateId"]
         if template_id in self.job_templates:
@@ -161,20 +184,19 @@ class JobTemplates(JobStore):
         if document is not None:
             check_document(document)
         elif document_source is not None:
-            load_document_source(self, document_source)
+            load_document_source(self.account_id, document_source)
         else:
-            job = self._job_by_arn(params["jobArn"])
+            job = self._job_by_arn(jobs, params["jobArn"])
             document = job.document
             document_source = job.document_source
             for key, attribute in TEMPLATE_CONFIG:
                 value = getattr(job, attribute)
                 if value is not None and key not in config:
                     config[key] = value
-        self._template_seq += 1
         template = JobTemplate(
             template_id=template_id,
             arn=f"arn:aws:iot:{self.region_name}:{self.account_id}:jobtemplate/{template_id}",
-            seq=self._template_seq,
+            seq=self._next_seq(),
             description=params["description"],
             created_at=now,
             document=document,
@@ -182,15 +204,14 @@ class JobTemplates(JobStore):
             config=config,
             tags=params.get("tags"),
         )
-        self.job_templates[template_id] = template
-        self.job_templates_index.add(template.seq, template)
+        self._add(template)
         return template
 
-    def _job_by_arn(self, job_arn: str) -> Any:
+    def _job_by_arn(self, jobs: JobStore, job_arn: str) -> Any:
         prefix = f"arn:aws:iot:{self.region_name}:{self.account_id}:job/"
         if not job_arn.startswith(prefix):
             raise InvalidRequestException(f"{job_arn} is not the ARN of a job in this account and region")
-        return self.get_job(job_arn[len(prefix):])
+        return jobs.get_job(job_arn[len(prefix):])
 
     def get_job_template(self, template_id: str) -> JobTemplate:
         self.sync_registry_templates()
@@ -199,10 +220,10 @@ class JobTemplates(JobStore):
             raise ResourceNotFoundException(f"Job template {template_id} does not exist")
         return template
 
-    def describe_job_template(self, params: dict[str, Any]) -> JobTemplate:
+    def describe_job_template(self, params: DescribeJobTemplateInput) -> JobTemplate:
         return self.get_job_template(params["jobTemplateId"])
 
-    def list_job_templates(self, params: dict[str, Any]) -> tuple[list[JobTemplate], Optional[str]]:
+    def list_job_templates(self, params: ListJobTemplatesInput) -> tuple[list[JobTemplate], Optional[str]]:
         self.sync_registry_templates()
         context = "ListJobTemplates"
         before = decode_token(params.get("nextToken"), context)
@@ -210,16 +231,16 @@ class JobTemplates(JobStore):
             self.job_templates_index.newest_first(before), params.get("maxResults"), lambda t: t.seq, context
         )
 
-    def delete_job_template(self, params: dict[str, Any], now: float) -> None:
+    def delete_job_template(self, params: DeleteJobTemplateInput, now: float) -> None:
         template = self.get_job_template(params["jobTemplateId"])
-        del self.job_templates[template.template_id]
-        self.job_templates_index.discard(template.seq)
+        self._remove(template)
         if template.mirror_of is not None:
-            from moto_iotjobs.services.jobs.targets import iot_registry
+            theirs = iot_registry(self.account_id, self.region_name).jobs_templates
+            fake = theirs.pop(template.template_id, None)
+            if fake is not None:
+                self.journal.record(lambda: theirs.__setitem__(template.template_id, fake))
 
-            iot_registry(self.account_id, self.region_name).jobs_templates.pop(template.template_id, None)
-
-    def describe_managed_job_template(self, params: dict[str, Any]) -> dict[str, Any]:
+    def describe_managed_job_template(self, params: DescribeManagedJobTemplateInput) -> dict[str, Any]:
         name = params["templateName"]
         version = params.get("templateVersion")
         template = managed_template(name, version)
@@ -229,7 +250,7 @@ class JobTemplates(JobStore):
         return _regional(template, self.region_name)
 
     def list_managed_job_templates(
-        self, params: dict[str, Any]
+        self, params: ListManagedJobTemplatesInput
     ) -> tuple[list[dict[str, Any]], Optional[str]]:
         name = params.get("templateName")
         context = f"ListManagedJobTemplates:{name}"
@@ -250,105 +271,3 @@ class JobTemplates(JobStore):
         ]
         page, token = take_page(items, params.get("maxResults"), lambda item: item[0], context)
         return [t for _, t in page], token
-
-
-def _parse_template_arn(template_arn: str) -> re.Match[str]:
-    match = _TEMPLATE_ARN.match(template_arn)
-    if match is None:
-        raise InvalidRequestException(f"{template_arn} is not a job template ARN")
-    return match
-
-
-def source_from_template(
-    store: JobTemplates,
-    template_arn: str,
-    parameters: Optional[dict[str, str]],
-    document: Optional[str],
-    document_source: Optional[str],
-) -> JobSource:
-    """The document and defaults of a job created with `jobTemplateArn`."""
-    from moto_iotjobs.services.jobs.documents import (
-        JobSource,
-        check_document,
-        load_document_source,
-        substitute_parameters,
-    )
-
-    match = _parse_template_arn(template_arn)
-    if match.group("region") != store.region_name:
-        raise InvalidRequestException(f"Job template {template_arn} is not in region {store.region_name}")
-    if match.group("account") is None:
-        managed = managed_template(match.group("name"), match.group("version"))
-        if managed is None:
-            raise ResourceNotFoundException(f"Managed job template {template_arn} does not exist")
-        if document is not None or document_source is not None:
-            raise InvalidRequestException(
-                "A job created from an AWS managed template takes its document from the template"
-            )
-        values = check_document_parameters(managed, parameters or {})
-        raw = managed["document"]
-        return JobSource(
-            document=substitute_parameters(raw, values),
-            template_arn=template_arn,
-            raw_document=raw,
-            document_parameters=parameters or None,
-        )
-    if match.group("account") != store.account_id:
-        raise InvalidRequestException(f"Job template {template_arn} is not in account {store.account_id}")
-    if parameters is not None:
-        raise InvalidRequestException(
-            "documentParameters can only be used with an AWS managed job template"
-        )
-    template = store.get_job_template(match.group("name"))
-    if document is not None:
-        check_document(document)
-        source = JobSource(document=document, template_arn=template_arn)
-    elif document_source is not None:
-        source = JobSource(
-            document=load_document_source(store, document_source),
-            document_source=document_source,
-            template_arn=template_arn,
-        )
-    elif template.document_source is not None and template.document is None:
-        source = JobSource(
-            document=load_document_source(store, template.document_source),
-            document_source=template.document_source,
-            template_arn=template_arn,
-        )
-    else:
-        source = JobSource(
-            document=template.document or "",
-            document_source=template.document_source,
-            template_arn=template_arn,
-        )
-    source.defaults = {
-        attribute: template.config[key] for key, attribute in TEMPLATE_CONFIG if key in template.config
-    }
-    return source
-
-
-def check_document_parameters(template: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
-    """Every required parameter present, no unknown one, each value matching its regex."""
-    declared = {p["key"]: p for p in template["documentParameters"]}
-    unknown = sorted(set(given) - set(declared))
-    if unknown:
-        raise InvalidRequestException(
-            f"Unknown documentParameters for {template['templateName']}: {', '.join(unknown)}"
-        )
-    values: dict[str, str] = {}
-    for key, parameter in declared.items():
-        value = given.get(key)
-        if value is None:
-            if not parameter.get("optional"):
-                raise InvalidRequestException(
-                    f"documentParameters must include {key} for {template['templateName']}"
-                )
-            values[key] = ""
-            continue
-        if re.fullmatch(parameter["regex"], value, re.DOTALL) is None:
-            raise InvalidRequestException(
-                f"Value '{value}' of documentParameters.{key} does not match the parameter's "
-                f"regular expression {parameter['regex']}"
-            )
-        values[key] = value
-    return values

@@ -19,7 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional
+from functools import partial
+from typing import TYPE_CHECKING, Any, Optional
 
 from moto_iotjobs.protocol.errors import InvalidRequestException
 from moto_iotjobs.services.jobs.lifecycle import (
@@ -28,10 +29,13 @@ from moto_iotjobs.services.jobs.lifecycle import (
     JOB_IN_PROGRESS,
     JOB_SCHEDULED,
 )
-from moto_iotjobs.services.jobs.policies.rollout import RolloutPacing
-from moto_iotjobs.services.jobs.records import Job
+from moto_iotjobs.services.jobs.policies.rollout import rollout_batch, start_rollout, stop_rollout
+from moto_iotjobs.services.jobs.records import Job, ScheduleState
 from moto_iotjobs.services.jobs.targets import THING, iot_registry, parse_targets, resolve_things
 from moto_iotjobs.timing.cron import CronError, CronSchedule, parse_cron
+
+if TYPE_CHECKING:
+    from moto_iotjobs.services.jobs.store import JobStore
 
 MINUTES_30 = 30 * 60
 YEAR = 365 * 24 * 3600
@@ -111,130 +115,146 @@ class Schedule:
         return sorted(set(out))[:count]
 
 
-class Scheduling(RolloutPacing):
-    def check_scheduling(self, config: Optional[dict[str, Any]], now: float) -> Optional[Schedule]:
-        if not config:
-            return None
-        start = parse_time(config["startTime"], "startTime") if config.get("startTime") else None
-        end = parse_time(config["endTime"], "endTime") if config.get("endTime") else None
-        if start is not None and not (now + MINUTES_30 <= start <= now + YEAR):
+def check_scheduling(config: Optional[dict[str, Any]], now: float) -> Optional[Schedule]:
+    """Validate schedulingConfig; the parsed schedule."""
+    if not config:
+        return None
+    start = parse_time(config["startTime"], "startTime") if config.get("startTime") else None
+    end = parse_time(config["endTime"], "endTime") if config.get("endTime") else None
+    if start is not None and not (now + MINUTES_30 <= start <= now + YEAR):
+        raise InvalidRequestException(
+            "schedulingConfig.startTime must be at least 30 minutes and at most one year from now"
+        )
+    if end is not None:
+        if not (now + MINUTES_30 <= end <= now + 2 * YEAR):
             raise InvalidRequestException(
-                "schedulingConfig.startTime must be at least 30 minutes and at most one year from now"
+                "schedulingConfig.endTime must be at least 30 minutes and at most two years from now"
             )
-        if end is not None:
-            if not (now + MINUTES_30 <= end <= now + 2 * YEAR):
-                raise InvalidRequestException(
-                    "schedulingConfig.endTime must be at least 30 minutes and at most two years from now"
-                )
-            begin = start if start is not None else now
-            if not (begin + MINUTES_30 <= end <= begin + 2 * YEAR):
-                raise InvalidRequestException(
-                    "schedulingConfig.endTime must be between 30 minutes and two years after startTime"
-                )
-        windows = []
-        for index, window in enumerate(config.get("maintenanceWindows") or [], start=1):
-            try:
-                windows.append((parse_cron(window["startTime"]), int(window["durationInMinutes"])))
-            except CronError as error:
-                raise InvalidRequestException(
-                    f"schedulingConfig.maintenanceWindows.{index}.startTime is not a valid cron "
-                    f"expression: {error}"
-                ) from None
-        return Schedule(start, end, config.get("endBehavior") or "STOP_ROLLOUT", windows)
+        begin = start if start is not None else now
+        if not (begin + MINUTES_30 <= end <= begin + 2 * YEAR):
+            raise InvalidRequestException(
+                "schedulingConfig.endTime must be between 30 minutes and two years after startTime"
+            )
+    windows = []
+    for index, window in enumerate(config.get("maintenanceWindows") or [], start=1):
+        try:
+            windows.append((parse_cron(window["startTime"]), int(window["durationInMinutes"])))
+        except CronError as error:
+            raise InvalidRequestException(
+                f"schedulingConfig.maintenanceWindows.{index}.startTime is not a valid cron "
+                f"expression: {error}"
+            ) from None
+    return Schedule(start, end, config.get("endBehavior") or "STOP_ROLLOUT", windows)
 
-    def schedule_job(self, job: Job, schedule: Optional[Schedule], now: float) -> None:
-        if schedule is None:
-            return
-        job.extra["schedule"] = schedule
-        if job.status == JOB_SCHEDULED:
-            first = schedule.start if schedule.start is not None and schedule.start > now else now
-            self.at(first, "schedule_start", job)
-        if schedule.end is not None:
-            self.at(schedule.end, "schedule_end", job)
 
-    def _schedule(self, job: Job) -> Optional[Schedule]:
-        schedule = job.extra.get("schedule")
-        return schedule if isinstance(schedule, Schedule) else None
+def schedule_job(store: JobStore, job: Job, schedule: Optional[Schedule], now: float) -> None:
+    """Arm a job's start, end and maintenance windows."""
+    if schedule is None:
+        return
+    store.touch(job)
+    job.schedule = ScheduleState(schedule)
+    if job.status == JOB_SCHEDULED:
+        first = schedule.start if schedule.start is not None and schedule.start > now else now
+        _at(store, job, first, _start)
+    if schedule.end is not None:
+        _at(store, job, schedule.end, _end)
 
-    def on_schedule_start(self, job: Job, when: float) -> None:
-        schedule = self._schedule(job)
-        if schedule is None or job.status != JOB_SCHEDULED or job.extra.get("ended"):
-            return
-        job.extra["started"] = True
-        if schedule.windows:
-            closes = schedule.open_window(when)
-            if closes is None:
-                nxt = schedule.next_window_start(when)
-                if nxt is not None:
-                    self.at(nxt, "window_open", job)
-                return
-            self._open_window(job, schedule, when, closes)
-            return
-        self.set_job_status(job, JOB_IN_PROGRESS, when)
-        self.start_rollout(job, self._resolve(job), when)
 
-    def _resolve(self, job: Job) -> dict[str, None]:
-        """Targets resolved at start time; things or groups deleted meanwhile are skipped."""
-        registry = iot_registry(self.account_id, self.region_name)
-        targets = [
-            t
-            for t in parse_targets(job.targets, self.account_id, self.region_name)
-            if (t.arn in registry.things if t.kind == THING else t.arn in registry.thing_groups)
-        ]
-        return resolve_things(registry, targets)
+def _at(store: JobStore, job: Job, when: float, action: Any) -> None:
+    store.events.at(when, partial(action, store, job), owner=job)
 
-    def _open_window(self, job: Job, schedule: Schedule, when: float, closes: float) -> None:
-        job.extra["window_closes"] = closes
-        self.set_job_status(job, JOB_IN_PROGRESS, when)
-        if not job.extra.get("resolved"):
-            job.extra["resolved"] = True
-            self.start_rollout(job, self._resolve(job), when)
-        else:
-            self.rollout_batch(job, when)
-        self.at(closes, "window_close", job)
 
-    def on_window_open(self, job: Job, when: float) -> None:
-        schedule = self._schedule(job)
-        if schedule is None or job.status not in (JOB_SCHEDULED,) or job.extra.get("ended"):
-            return
+def _start(store: JobStore, job: Job, when: float) -> None:
+    state = job.schedule
+    if state is None or job.status != JOB_SCHEDULED or state.ended:
+        return
+    schedule = state.schedule
+    if schedule.windows:
         closes = schedule.open_window(when)
-        if closes is not None:
-            self._open_window(job, schedule, when, closes)
-
-    def on_window_close(self, job: Job, when: float) -> None:
-        schedule = self._schedule(job)
-        if schedule is None or job.extra.get("window_closes") != when:
+        if closes is None:
+            nxt = schedule.next_window_start(when)
+            if nxt is not None:
+                _at(store, job, nxt, _window_open)
             return
-        job.extra.pop("window_closes", None)
-        if job.status == JOB_IN_PROGRESS and "rollout" in job.extra:
-            self.set_job_status(job, JOB_SCHEDULED, when)
-            job.is_concurrent = False
-        nxt = schedule.next_window_start(when)
-        if nxt is not None and not job.extra.get("ended"):
-            self.at(nxt, "window_open", job)
+        _open_window(store, job, state, when, closes)
+        return
+    store.set_job_status(job, JOB_IN_PROGRESS, when)
+    start_rollout(store, job, _resolve(store, job), when)
 
-    def rollout_paused(self, job: Job) -> bool:
-        schedule = self._schedule(job)
-        return bool(schedule and schedule.windows and "window_closes" not in job.extra)
 
-    def on_schedule_end(self, job: Job, when: float) -> None:
-        schedule = self._schedule(job)
-        if schedule is None or job.status in (JOB_CANCELED, JOB_COMPLETED):
-            return
-        job.extra["ended"] = True
-        self.stop_rollout(job, when)
-        self.untrack_continuous(job)
-        behavior = schedule.end_behavior
-        if behavior in ("CANCEL", "FORCE_CANCEL"):
-            self.cancel(job, behavior == "FORCE_CANCEL", None, None, when)
-            return
-        if job.status == JOB_SCHEDULED:
-            self.set_job_status(job, JOB_IN_PROGRESS, when)
-        self.maybe_complete(job, when)
+def _resolve(store: JobStore, job: Job) -> dict[str, None]:
+    """Targets resolved at start time; things or groups deleted meanwhile are skipped."""
+    registry = iot_registry(store.account_id, store.region_name)
+    targets = [
+        t
+        for t in parse_targets(job.targets, store.account_id, store.region_name)
+        if (t.arn in registry.things if t.kind == THING else t.arn in registry.thing_groups)
+    ]
+    return resolve_things(registry, targets)
 
-    def scheduled_rollouts(self, job: Job, now: float) -> Optional[list[dict[str, str]]]:
-        schedule = self._schedule(job)
-        if schedule is None or not schedule.windows or job.extra.get("ended"):
-            return None
-        begin = max(now, schedule.start or now)
-        return [{"startTime": format_time(t)} for t in schedule.upcoming_starts(begin, SCHEDULED_ROLLOUTS_SHOWN)]
+
+def _open_window(store: JobStore, job: Job, state: ScheduleState, when: float, closes: float) -> None:
+    store.touch(job)
+    state = job.schedule or state
+    state.window_closes = closes
+    store.set_job_status(job, JOB_IN_PROGRESS, when)
+    if not state.resolved:
+        state.resolved = True
+        start_rollout(store, job, _resolve(store, job), when)
+    else:
+        rollout_batch(store, job, when)
+    _at(store, job, closes, _window_close)
+
+
+def _window_open(store: JobStore, job: Job, when: float) -> None:
+    state = job.schedule
+    if state is None or job.status != JOB_SCHEDULED or state.ended:
+        return
+    closes = state.schedule.open_window(when)
+    if closes is not None:
+        _open_window(store, job, state, when, closes)
+
+
+def _window_close(store: JobStore, job: Job, when: float) -> None:
+    state = job.schedule
+    if state is None or state.window_closes != when:
+        return
+    store.touch(job)
+    state = job.schedule
+    assert state is not None
+    state.window_closes = None
+    if job.status == JOB_IN_PROGRESS and job.rollout is not None:
+        store.set_job_status(job, JOB_SCHEDULED, when)
+        job.is_concurrent = False
+    nxt = state.schedule.next_window_start(when)
+    if nxt is not None and not state.ended:
+        _at(store, job, nxt, _window_open)
+
+
+def _end(store: JobStore, job: Job, when: float) -> None:
+    state = job.schedule
+    if state is None or job.status in (JOB_CANCELED, JOB_COMPLETED):
+        return
+    store.touch(job)
+    state = job.schedule
+    assert state is not None
+    state.ended = True
+    stop_rollout(store, job)
+    store.untrack_continuous(job)
+    behavior = state.schedule.end_behavior
+    if behavior in ("CANCEL", "FORCE_CANCEL"):
+        store.cancel(job, behavior == "FORCE_CANCEL", None, None, when)
+        return
+    if job.status == JOB_SCHEDULED:
+        store.set_job_status(job, JOB_IN_PROGRESS, when)
+    store.maybe_complete(job, when)
+
+
+def scheduled_rollouts(job: Job, now: float) -> Optional[list[dict[str, str]]]:
+    """Job.scheduledJobRollouts: the next maintenance window starts."""
+    state = job.schedule
+    if state is None or not state.schedule.windows or state.ended:
+        return None
+    schedule = state.schedule
+    begin = max(now, schedule.start or now)
+    return [{"startTime": format_time(t)} for t in schedule.upcoming_starts(begin, SCHEDULED_ROLLOUTS_SHOWN)]

@@ -1,0 +1,1 @@
+"""State that survives a failed call unchanged: the undo journal every write goes through."""
