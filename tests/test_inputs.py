@@ -50,5 +50,8 @@ def test_typed_input_matches_the_model(plane: str, operation: str, typed: type) 
 
 
 def test_every_jobs_operation_has_a_typed_input() -> None:
-    assert set(inputs.CONTROL_INPUTS) == set(CONTROL_HANDLERS) == set(CONTROL_TABLE.names())
-    assert set(inputs.DEVICE_INPUTS) == set(DEVICE_HANDLERS) == set(DEVICE_TABLE.names())
+    assert set(inputs.CONTROL_INPUTS) == set(CONTROL_HANDLERS)
+    assert set(inputs.DEVICE_INPUTS) == set(DEVICE_HANDLERS)
+    # the jobs operations are all served (other services add theirs to the same tables)
+    assert set(CONTROL_HANDLERS) <= set(CONTROL_TABLE.names())
+    assert set(DEVICE_HANDLERS) <= set(DEVICE_TABLE.names())
