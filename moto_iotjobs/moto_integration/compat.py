@@ -18,7 +18,8 @@ The internals, and why each is needed:
 - `moto.iot.responses.IoTResponse`: moto's IoT response class, subclassed to observe
   registry changes (group membership, deleted things) that continuous jobs follow.
 - `moto.iot.models.iot_backends` (`things`, `thing_groups`, a group's `things`),
-  `moto.iotdata.models.iotdata_backends` (`published_payloads`),
+  `moto.iotdata.models.iotdata_backends` (`published_payloads`, `update_thing_shadow` for
+  the `$package` shadow jobs write),
   `moto.s3.models.s3_backends` (`buckets`, a bucket's `keys`),
   `moto.iam.models.iam_backends` (`access_keys`), `moto.utilities.utils.PARTITION_NAMES`.
 - `moto.core.base_backend.BackendDict` / `BaseBackend`: per-account, per-region state that
@@ -58,6 +59,7 @@ __all__ = [
     "iot_registry",
     "iotdata_backend",
     "s3_object",
+    "update_thing_shadow",
     "iam_account_for_key",
     "backend_of",
     "request_target",
@@ -136,6 +138,24 @@ def iotdata_backend(account_id: str, region_name: str) -> Any:
     from moto.iotdata.models import iotdata_backends
 
     return iotdata_backends[account_id][region_name]
+
+
+def update_thing_shadow(
+    account_id: str, region_name: str, thing_name: str, shadow_name: str, document: dict[str, Any]
+) -> bool:
+    """Update a (named) shadow through moto's iot-data, as UpdateThingShadow does; False when
+    moto refuses (the thing is gone, the payload is invalid)."""
+    import json
+
+    from moto.core.exceptions import JsonRESTError
+
+    try:
+        iotdata_backend(account_id, region_name).update_thing_shadow(
+            thing_name, json.dumps(document), shadow_name
+        )
+    except JsonRESTError:
+        return False
+    return True
 
 
 def s3_object(account_id: str, bucket: str, key: str) -> Optional[bytes]:
@@ -293,5 +313,9 @@ def check_services() -> None:
     _require(
         isinstance(getattr(iotdata, "published_payloads", None), list),
         "moto's iot-data backend has no published_payloads list",
+    )
+    _require(
+        callable(getattr(iotdata, "update_thing_shadow", None)),
+        "moto's iot-data backend has no update_thing_shadow",
     )
     _services_checked = True

@@ -14,18 +14,41 @@ from moto_iotjobs.protocol.errors import CONTROL_PLANE, DEVICE_PLANE, InvalidReq
 from moto_iotjobs.protocol.parsing import RawRequest
 from moto_iotjobs.services.jobs.backend import iotjobs_backends
 from moto_iotjobs.services.jobs.handlers import CONTROL_HANDLERS, DEVICE_HANDLERS
+from moto_iotjobs.services.jobs.tags import job_tags, job_template_tags
+from moto_iotjobs.services.packages.backend import packages_backends
+from moto_iotjobs.services.packages.handlers import PACKAGE_HANDLERS
+from moto_iotjobs.services.packages.tags import package_tags
+from moto_iotjobs.services.tagging.backend import (
+    tagging_backends,
+    thing_group_tags,
+    thing_type_tags,
+)
+from moto_iotjobs.services.tagging.handlers import TAGGING_HANDLERS
+from moto_iotjobs.services.tagging.owners import TAG_OWNERS
 
 #: Every service's operations, plane by plane: add a new service's handlers here.
 CONTROL_TABLE = OperationTable(CONTROL_PLANE)
 CONTROL_TABLE.add(CONTROL_HANDLERS, iotjobs_backends)
+CONTROL_TABLE.add(TAGGING_HANDLERS, tagging_backends)
+CONTROL_TABLE.add(PACKAGE_HANDLERS, packages_backends)
 DEVICE_TABLE = OperationTable(DEVICE_PLANE)
 DEVICE_TABLE.add(DEVICE_HANDLERS, iotjobs_backends)
 
-#: Paths of the `iot` host that belong to job (and job template) operations only: a request
-#: there that matches none of them (a label holding a raw `/`, a wrong method) is answered
-#: here, since moto's own IoT responses raise NotImplementedError for the job operations
-#: moto does not implement (UpdateJob, DescribeManagedJobTemplate, ...).
-_JOB_PATHS = re.compile(r"^/(?:jobs|job-templates|managed-job-templates|things/.+/jobs)(?:/|$)")
+#: Who keeps the tags of each taggable ARN type: add a new service's resource types here.
+TAG_OWNERS.register("job", job_tags)
+TAG_OWNERS.register("jobtemplate", job_template_tags)
+TAG_OWNERS.register("thinggroup", thing_group_tags)
+TAG_OWNERS.register("thingtype", thing_type_tags)
+TAG_OWNERS.register("package", package_tags)
+
+#: Paths of the `iot` host that belong to our operations only (jobs, job templates, tags,
+#: packages, dynamic groups): a request there that matches none of them (a label holding a
+#: raw `/`, a wrong method) is answered here, since moto's own IoT responses raise
+#: NotImplementedError for the operations moto does not implement (UpdateJob, TagResource...).
+_JOB_PATHS = re.compile(
+    r"^/(?:jobs|job-templates|managed-job-templates|things/.+/jobs|tags|untag|packages"
+    r"|package-configuration|dynamic-thing-groups)(?:/|$)"
+)
 
 
 def control_plane_dispatch(request: Any, full_url: str, headers: Any) -> TYPE_RESPONSE:

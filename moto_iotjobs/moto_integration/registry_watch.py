@@ -6,9 +6,11 @@ REMOVED executions), under the job backend's lock.
 from __future__ import annotations
 
 from typing import Any, Optional
+from urllib.parse import unquote
 
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.services.jobs.backend import IoTJobsBackend, iotjobs_backends
+from moto_iotjobs.services.tagging.backend import store_registry_tags
 from moto_iotjobs.timing import clock
 
 
@@ -40,6 +42,15 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
             return str(name)
         arn = self._get_param("thingArn")
         return str(arn).rsplit("/", 1)[-1] if arn else None
+
+    def create_thing_group(self) -> Any:
+        """moto keeps no tags: CreateThingGroup's `tags` go to the tagging service."""
+        result = super().create_thing_group()
+        tags = self._get_param("tags")
+        if tags:
+            name = unquote(str(self.path).split("/thing-groups/")[-1])
+            store_registry_tags(self.current_account, self.region, "thinggroup", name, tags)
+        return result
 
     def add_thing_to_thing_group(self) -> Any:
         result = super().add_thing_to_thing_group()

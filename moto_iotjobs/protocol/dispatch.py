@@ -9,6 +9,7 @@ service's behaviour: the service hands in its handlers and its backends.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import logging
@@ -22,6 +23,7 @@ from moto_iotjobs.protocol.errors import (
     InternalFailureException,
     InvalidRequestException,
     JobsError,
+    ValidationException,
 )
 from moto_iotjobs.protocol.identity import request_account, request_region
 from moto_iotjobs.protocol.parsing import RawRequest, parse_params
@@ -98,6 +100,24 @@ class OperationTable:
         return self._operations[name]
 
 
+@functools.cache
+def _validation_is_validation_exception(plane: str, name: str) -> bool:
+    """Whether an operation answers bad input with ValidationException (it models that
+    error and not InvalidRequestException: the package catalog, commands)."""
+    codes = {shape.name for shape in operation_spec(plane, name).model.error_shapes}
+    return "ValidationException" in codes and "InvalidRequestException" not in codes
+
+
+def modelled(spec: OperationSpec, error: JobsError) -> JobsError:
+    """The error as the operation models it: shared code (validation, page tokens) raises
+    InvalidRequestException, which operations modelling ValidationException answer as that."""
+    if type(error) is InvalidRequestException and _validation_is_validation_exception(
+        spec.plane, spec.name
+    ):
+        return ValidationException(error.message, **error.extra)
+    return error
+
+
 def handle(table: OperationTable, request: Any, full_url: str) -> Optional[TYPE_RESPONSE]:
     """Answer a request if `table` has its operation; None when it is not ours."""
     moto_compat.check_services()
@@ -119,7 +139,7 @@ def handle(table: OperationTable, request: Any, full_url: str) -> Optional[TYPE_
             body = handler(backend, params, now)
         return _json_response(body)
     except JobsError as error:
-        return error.to_response(plane)
+        return modelled(spec, error).to_response(plane)
     except Exception:  # a defect of ours: answer as AWS does, never with a traceback
         log.exception("moto_iotjobs failed on %s %s", raw.method, raw.raw_path)
         return InternalFailureException("Internal failure in moto_iotjobs").to_response(plane)

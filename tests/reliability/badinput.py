@@ -228,6 +228,12 @@ def string_variants(shape: Shape, location: str) -> list[Variant]:
                       "arn:aws:s3:::bucket/key", thing_arn("t1", account="999999999999"),
                       thing_arn("t1", region="eu-west-1"), group_arn("no-such-group"), thing_arn("no-such-thing")):
             out.append((f"bad target {value[-24:]!r}", value, False))
+    if shape.name == "ResourceArn":  # tagging: malformed, untaggable and unknown ARNs
+        for value in ("notanarn", "arn:aws:s3:::bucket/key", "arn:aws:iot:us-east-1:123456789012:cert/x",
+                      "arn:aws:iot:us-east-1:123456789012:job/no-such-job",
+                      "arn:aws:iot:eu-west-1:123456789012:job/j", "arn:aws:iot:us-east-1:999999999999:job/j",
+                      group_arn("no-such-group"), "arn:aws:iot:us-east-1:123456789012:package/no-such"):
+            out.append((f"bad resource ARN {value[-24:]!r}", value, False))
     if shape.name == "JobDocument":
         for value in ("not json", "[]", "null", "\x00", '{"a": NaN}', "{" * 5000):
             out.append((f"bad document {value[:10]!r}", value, False))
@@ -356,6 +362,27 @@ BASELINES: dict[tuple[str, str], dict[str, Any]] = {
     (CONTROL, "ListManagedJobTemplates"): {},
     (CONTROL, "UpdateEventConfigurations"): {"eventConfigurations": {"JOB": {"Enabled": False}}},
     (CONTROL, "DescribeEventConfigurations"): {},
+    (CONTROL, "TagResource"): {"resourceArn": f"arn:aws:iot:us-east-1:{ACCOUNT}:job/snap",
+                               "tags": [{"Key": "k", "Value": "v"}]},
+    (CONTROL, "UntagResource"): {"resourceArn": f"arn:aws:iot:us-east-1:{ACCOUNT}:job/snap",
+                                 "tagKeys": ["k"]},
+    (CONTROL, "ListTagsForResource"): {"resourceArn": f"arn:aws:iot:us-east-1:{ACCOUNT}:job/snap"},
+    (CONTROL, "CreatePackage"): {"packageName": "fresh-package"},
+    (CONTROL, "GetPackage"): {"packageName": "pkg"},
+    (CONTROL, "UpdatePackage"): {"packageName": "pkg"},
+    (CONTROL, "DeletePackage"): {"packageName": "pkg"},
+    (CONTROL, "ListPackages"): {},
+    (CONTROL, "CreatePackageVersion"): {"packageName": "pkg", "versionName": "fresh"},
+    (CONTROL, "GetPackageVersion"): {"packageName": "pkg", "versionName": "1.0"},
+    (CONTROL, "UpdatePackageVersion"): {"packageName": "pkg", "versionName": "1.0"},
+    (CONTROL, "DeletePackageVersion"): {"packageName": "pkg", "versionName": "1.0"},
+    (CONTROL, "ListPackageVersions"): {"packageName": "pkg"},
+    (CONTROL, "UpdatePackageConfiguration"): {},
+    (CONTROL, "AssociateSbomWithPackageVersion"): {
+        "packageName": "pkg", "versionName": "1.0",
+        "sbom": {"s3Location": {"bucket": "no-bucket", "key": "sbom.zip", "version": "1"}}},
+    (CONTROL, "DisassociateSbomFromPackageVersion"): {"packageName": "pkg", "versionName": "1.0"},
+    (CONTROL, "ListSbomValidationResults"): {"packageName": "pkg", "versionName": "1.0"},
     (DEVICE, "GetPendingJobExecutions"): {"thingName": "t1"},
     (DEVICE, "StartNextPendingJobExecution"): {"thingName": "t2"},
     (DEVICE, "DescribeJobExecution"): {"jobId": "snap", "thingName": "t1"},
@@ -384,6 +411,8 @@ def setup_state(iot: Any, jobs_data: Any) -> None:
                             timeoutConfig={"inProgressTimeoutInMinutes": 60})
     jobs_data.start_next_pending_job_execution(thingName="t1", statusDetails={"step": "1"})
     jobs_data.update_job_execution(thingName="t3", jobId="done", status="SUCCEEDED")
+    iot.create_package(packageName="pkg", description="a package")
+    iot.create_package_version(packageName="pkg", versionName="1.0", attributes={"k": "v"})
 
 
 def _member_shapes(op: OperationModel) -> list[tuple[str, Shape, str, str]]:

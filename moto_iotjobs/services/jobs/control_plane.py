@@ -41,6 +41,9 @@ from moto_iotjobs.services.jobs.targets import (
     parse_targets,
     resolve_things,
 )
+from moto_iotjobs.services.packages.deployment import RESOLVED_KEY, check_destinations
+from moto_iotjobs.services.tagging.operations import tags_at_creation
+from moto_iotjobs.services.tagging.owners import tag_map
 
 #: At most this many targets per job for AssociateTargetsWithJob (AWS IoT Jobs limits).
 MAX_TARGETS_PER_JOB = 100
@@ -88,7 +91,15 @@ class ControlPlane(JobStore):
         registry = iot_registry(self.account_id, self.region_name)
         check_targets_exist(registry, targets)
         source = self.job_source(params)
+        packages = check_destinations(
+            self.account_id,
+            self.region_name,
+            params.get("destinationPackageVersions") or source.defaults.get("destination_package_versions"),
+            source.document,
+            deploy=True,
+        )
         check_retry_config(params.get("jobExecutionsRetryConfig"))
+        tags_at_creation(tag_map(params.get("tags")))
         schedule = self.check_scheduling(params.get("schedulingConfig"), now)
 
         job = Job(job_id, self.arn(f"job/{job_id}"), self.next_seq(), now)
@@ -100,6 +111,8 @@ class ControlPlane(JobStore):
         job.destination_package_versions = params.get("destinationPackageVersions")
         job.scheduling_config = params.get("schedulingConfig")
         source.apply(job)
+        if packages:
+            job.extra[RESOLVED_KEY] = packages
         for member, attribute in JOB_CONFIG_MEMBERS:
             if params.get(member) is not None:
                 setattr(job, attribute, params[member])

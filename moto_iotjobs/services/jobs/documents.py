@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.protocol.errors import InvalidRequestException
 from moto_iotjobs.protocol.parsing import strict_json
+from moto_iotjobs.services.packages import deployment as packages
 
 if TYPE_CHECKING:
     from moto_iotjobs.services.jobs.records import Job
@@ -145,9 +146,11 @@ def load_document_source(store: JobStore, url: str) -> str:
 
 def document_for(store: JobStore, job: Job, before_substitution: bool = False) -> str:
     """What GetJobDocument returns."""
-    if before_substitution and "raw_document" in job.extra:
-        return str(job.extra["raw_document"])
-    return job.document or ""
+    if before_substitution:
+        return str(job.extra.get("raw_document", job.document or ""))
+    return packages.substitute(
+        store.account_id, store.region_name, job.document or "", job.extra.get(packages.RESOLVED_KEY)
+    )
 
 
 _presign_clients: dict[str, Any] = {}
@@ -177,8 +180,18 @@ def _presigned_url(region_name: str, url: str, expires_in: int) -> str:
 
 
 def document_for_device(store: JobStore, job: Job) -> str:
-    """The document a device receives: presigned-URL placeholders replaced."""
+    """The document a device receives: package and presigned-URL placeholders replaced."""
     document = job.document or ""
+    resolved = job.extra.get(packages.RESOLVED_KEY)
+    if resolved:
+        expires = int((job.presigned_url_config or {}).get("expiresInSec") or 3600)
+        document = packages.substitute(
+            store.account_id,
+            store.region_name,
+            document,
+            resolved,
+            presign=lambda url: _presigned_url(store.region_name, url, expires),
+        )
     config = job.presigned_url_config
     if not config or "${aws:iot:s3-presigned-url:" not in document:
         return document

@@ -22,11 +22,13 @@ from moto_iotjobs.services.jobs.lifecycle import (
     JOB_TRANSITIONS,
     PENDING,
     QUEUED,
+    SUCCEEDED,
     TERMINAL,
     Actor,
     check_execution_transition,
 )
 from moto_iotjobs.services.jobs.records import Job, JobExecution
+from moto_iotjobs.services.packages.deployment import on_execution_succeeded
 
 #: listener(event, job, execution_or_None, previous_status_or_None, now)
 Listener = Callable[[str, Job, Optional[JobExecution], Optional[str], float], None]
@@ -245,6 +247,8 @@ class JobStore:
         if previous != status:
             job.last_updated_at = now
         self.emit("execution-changed", job, execution, previous, now)
+        if status == SUCCEEDED and previous != SUCCEEDED and job.destination_package_versions:
+            on_execution_succeeded(self.account_id, self.region_name, execution.thing_name, job, now)
         self.after_execution_change(execution, previous, now)
         if previous != status:
             self.maybe_complete(job, now)

@@ -25,6 +25,9 @@ from moto_iotjobs.protocol.errors import (
 from moto_iotjobs.protocol.pagination import decode_token, take_page
 from moto_iotjobs.services.jobs.indexes import SeqIndex
 from moto_iotjobs.services.jobs.store import JobStore
+from moto_iotjobs.services.packages.deployment import check_destinations
+from moto_iotjobs.services.tagging.operations import tags_at_creation
+from moto_iotjobs.services.tagging.owners import tag_map
 
 if TYPE_CHECKING:
     from moto_iotjobs.services.jobs.documents import JobSource
@@ -138,6 +141,7 @@ class JobTemplates(JobStore):
             raise ConflictException(
                 f"Job template with id {template_id} already exists", resource_id=template_id
             )
+        tags_at_creation(tag_map(params.get("tags")))
         sources = [k for k in ("jobArn", "document", "documentSource") if params.get(k) is not None]
         if len(sources) != 1:
             raise InvalidRequestException(
@@ -158,6 +162,9 @@ class JobTemplates(JobStore):
         }
         document = params.get("document")
         document_source = params.get("documentSource")
+        check_destinations(
+            self.account_id, self.region_name, params.get("destinationPackageVersions"), document, deploy=False
+        )
         if document is not None:
             check_document(document)
         elif document_source is not None:
