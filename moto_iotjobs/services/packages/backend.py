@@ -9,7 +9,7 @@ from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.moto_integration.compat import BackendDict, BaseBackend
 from moto_iotjobs.protocol.errors import ValidationException
 from moto_iotjobs.protocol.pagination import decode_token, take_page
-from moto_iotjobs.services.packages.catalog import PackageCatalog
+from moto_iotjobs.services.packages.catalog import PAGE_SIZE, PackageCatalog
 from moto_iotjobs.services.packages.records import PackageVersion
 from moto_iotjobs.services.packages.sbom import Result, validate_sbom
 
@@ -70,7 +70,9 @@ class PackagesBackend(PackageCatalog, BaseBackend):
             for position, result in enumerate(results, start=1)
             if position > after and (wanted is None or result[1] == wanted)
         )
-        page, token = take_page(items, p.get("maxResults"), lambda item: item[0], context)
+        page, token = take_page(
+            items, p.get("maxResults") or PAGE_SIZE, lambda item: item[0], context
+        )
         return [result for _, result in page], token
 
 

@@ -19,6 +19,8 @@ from moto_iotjobs.services.tagging.operations import tags_at_creation
 #: "The combined size of all the attributes on a package version is limited to 3KB."
 #: (CreatePackageVersionRequest.attributes)
 MAX_ATTRIBUTES_BYTES = 3 * 1024
+#: Page size without maxResults: the model's maximum (PackageCatalogMaxResults, 100).
+PAGE_SIZE = 100
 
 
 def check_attributes(attributes: Optional[dict[str, str]]) -> None:
@@ -125,7 +127,7 @@ class PackageCatalog:
         context = "ListPackages"
         after = decode_token(p.get("nextToken"), context) or 0
         items = (pkg for pkg in self.packages.values() if pkg.seq > after)
-        return take_page(items, p.get("maxResults"), lambda pkg: pkg.seq, context)
+        return take_page(items, p.get("maxResults") or PAGE_SIZE, lambda pkg: pkg.seq, context)
 
     # --- versions -----------------------------------------------------------------------
 
@@ -194,7 +196,7 @@ class PackageCatalog:
         package = self.packages.get(name)
         versions = package.versions.values() if package is not None else ()
         items = (v for v in versions if v.seq > after and (status is None or v.status == status))
-        return take_page(items, p.get("maxResults"), lambda v: v.seq, context)
+        return take_page(items, p.get("maxResults") or PAGE_SIZE, lambda v: v.seq, context)
 
     # --- package configuration ----------------------------------------------------------
 
