@@ -35,7 +35,7 @@ from __future__ import annotations
 import sys
 import threading
 import types
-from typing import TYPE_CHECKING, Any, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import moto
@@ -56,10 +56,23 @@ __all__ = [
     "moto_api_url_paths",
     "flask_path",
     "iot_response_class",
+    "iotdata_response_class",
     "iot_registry",
     "iotdata_backend",
     "s3_object",
     "update_thing_shadow",
+    "thing_fields",
+    "thing_arn",
+    "thing_names",
+    "thing_indexing_mode",
+    "create_thing_group",
+    "update_thing_group",
+    "delete_thing_group",
+    "set_group_member",
+    "group_member_setter",
+    "group_version",
+    "add_to_result",
+    "response_from_method",
     "iam_account_for_key",
     "backend_of",
     "request_target",
@@ -116,6 +129,14 @@ def moto_api_url_paths() -> dict[str, Any]:
     return moto_api_urls.url_paths  # type: ignore[no-any-return,unused-ignore]
 
 
+def iotdata_response_class() -> type:
+    """moto's iot-data response class (UpdateThingShadow, ...), subclassed to see shadow
+    changes that dynamic thing groups follow."""
+    from moto.iotdata.responses import IoTDataPlaneResponse
+
+    return IoTDataPlaneResponse
+
+
 def iot_response_class() -> type:
     """moto's IoT response class: every `iot` operation that is not a job operation."""
     from moto.iot.responses import IoTResponse
@@ -124,6 +145,12 @@ def iot_response_class() -> type:
 
 
 # --- other services' state ----------------------------------------------------------------
+
+
+def _iot_backends() -> Any:
+    from moto.iot.models import iot_backends
+
+    return iot_backends
 
 
 def iot_registry(account_id: str, region_name: str) -> IoTBackend:
@@ -156,6 +183,142 @@ def update_thing_shadow(
     except JsonRESTError:
         return False
     return True
+
+
+def thing_fields(account_id: str, region_name: str, thing_name: str) -> Optional[dict[str, Any]]:
+    """A registered thing as fleet indexing sees it, or None: name, id, type, attributes and
+    the reported/desired state of its classic (key None) and named shadows."""
+    registry = backend_of(_iot_backends(), account_id, region_name)
+    arn = thing_arn(account_id, region_name, thing_name)
+    thing = registry.things.get(arn)
+    if thing is None:
+        return None
+    # Shadows count only as the indexing configuration says: the classic shadow with
+    # REGISTRY_AND_SHADOW, a named one with namedShadowIndexingMode ON and its name in the filter.
+    indexing = registry.indexing_configuration.configuration.thingIndexingConfiguration
+    classic = indexing.thingIndexingMode == "REGISTRY_AND_SHADOW"
+    # moto keeps `filter` as the dict UpdateIndexingConfiguration was given, or its default.
+    filter_ = indexing.filter
+    names = filter_.get("namedShadowNames") if isinstance(filter_, dict) else filter_.namedShadowNames
+    named = set(names or ()) if indexing.namedShadowIndexingMode == "ON" else set()
+    shadows: dict[Optional[str], dict[str, Any]] = {}
+    for name, shadow in getattr(thing, "thing_shadows", {}).items():
+        if getattr(shadow, "deleted", False) or not (classic if name is None else name in named):
+            continue
+        shadows[name] = {
+            "reported": shadow.reported or {},
+            "desired": shadow.desired or {},
+            "version": shadow.version,
+        }
+    return {
+        "arn": arn,
+        "thingName": thing.thing_name,
+        "thingId": thing.thing_id,
+        "thingTypeName": thing.thing_type.thing_type_name if thing.thing_type else None,
+        "attributes": dict(thing.attributes or {}),
+        "shadows": shadows,
+    }
+
+
+def thing_arn(account_id: str, region_name: str, thing_name: str) -> str:
+    """The ARN moto gives a thing (its registry's key)."""
+    from moto.utilities.utils import get_partition
+
+    return f"arn:{get_partition(region_name)}:iot:{region_name}:{account_id}:thing/{thing_name}"
+
+
+def thing_names(account_id: str, region_name: str) -> list[str]:
+    return [thing.thing_name for thing in iot_registry(account_id, region_name).things.values()]
+
+
+def thing_indexing_mode(account_id: str, region_name: str) -> str:
+    """UpdateIndexingConfiguration's thingIndexingMode (OFF, REGISTRY, REGISTRY_AND_SHADOW)."""
+    configuration = iot_registry(account_id, region_name).indexing_configuration.configuration
+    return str(configuration.thingIndexingConfiguration.thingIndexingMode)
+
+
+def create_thing_group(
+    account_id: str, region_name: str, name: str, properties: Optional[dict[str, Any]]
+) -> tuple[str, str]:
+    """A new thing group in moto's registry (a dynamic group is a thing group there too, so
+    DescribeThingGroup, ListThingGroups, ListThingsInThingGroup and job targets see it):
+    (arn, id)."""
+    _, arn, group_id = iot_registry(account_id, region_name).create_thing_group(
+        name, None, dict(properties or {})  # type: ignore[arg-type]
+    )
+    return arn, group_id
+
+
+def update_thing_group(
+    account_id: str, region_name: str, name: str, properties: dict[str, Any]
+) -> int:
+    """moto's UpdateThingGroup: merges the properties, bumps and returns the version."""
+    return int(iot_registry(account_id, region_name).update_thing_group(name, properties, 0))
+
+
+def delete_thing_group(account_id: str, region_name: str, group_arn: str) -> None:
+    iot_registry(account_id, region_name).thing_groups.pop(group_arn, None)
+
+
+def set_group_member(account_id: str, region_name: str, group_arn: str, thing_arn_: str, member: bool) -> bool:
+    """Add or remove a thing in a group of moto's registry; whether membership changed."""
+    return group_member_setter(account_id, region_name)(group_arn, thing_arn_, member)
+
+
+def group_member_setter(account_id: str, region_name: str) -> Callable[[str, str, bool], bool]:
+    """`set_group_member` bound to one registry, for many groups in a row (one registry
+    lookup: BackendDict's takes a lock and copies its keys)."""
+    registry = iot_registry(account_id, region_name)
+    groups = registry.thing_groups
+    things = registry.things
+
+    def set_member(group_arn: str, thing_arn_: str, member: bool) -> bool:
+        group = groups.get(group_arn)
+        if group is None:
+            return False
+        members = group.things
+        if member:
+            if thing_arn_ in members:
+                return False
+            thing = things.get(thing_arn_)
+            if thing is None:
+                return False
+            members[thing_arn_] = thing
+            return True
+        if thing_arn_ in members:
+            del members[thing_arn_]
+            return True
+        return False
+
+    return set_member
+
+
+def group_version(account_id: str, region_name: str, group_arn: str) -> Optional[int]:
+    group = iot_registry(account_id, region_name).thing_groups.get(group_arn)
+    return None if group is None else int(group.version)
+
+
+def response_from_method(response: tuple[int, dict[str, str], str]) -> tuple[int, dict[str, str], str]:
+    """A complete answer returned from a method of moto's IoTResponse: moto's call_action
+    takes the status from a `status` header of a (status, headers, body) triple."""
+    status, headers, body = response
+    return status, {**headers, "status": str(status)}, body
+
+
+def add_to_result(result: Any, fields: dict[str, Any]) -> Any:
+    """A moto IoT response result (an ActionResult around a dict, or a JSON string in older
+    moto) with `fields` added."""
+    import json
+
+    body = getattr(result, "result", None)
+    if isinstance(body, dict):
+        body.update(fields)
+        return result
+    if isinstance(result, str):
+        parsed = json.loads(result)
+        parsed.update(fields)
+        return json.dumps(parsed)
+    return result
 
 
 def s3_object(account_id: str, bucket: str, key: str) -> Optional[bytes]:
@@ -283,6 +446,7 @@ def check_services() -> None:
         return
     try:
         response_class = iot_response_class()
+        shadow_class = iotdata_response_class()
         from moto.iam import models as iam_models
         from moto.iot import models as iot_models
         from moto.iotdata import models as iotdata_models
@@ -297,8 +461,14 @@ def check_services() -> None:
         "update_thing_groups_for_thing",
         "delete_thing_group",
         "delete_thing",
+        "create_thing",
+        "update_thing",
+        "describe_thing_group",
+        "create_thing_group",
     ):
         _require(hasattr(response_class, method), f"moto's IoTResponse has no {method}")
+    for method in ("dispatch", "_get_param", "update_thing_shadow", "delete_thing_shadow"):
+        _require(hasattr(shadow_class, method), f"moto's IoTDataPlaneResponse has no {method}")
     for module, name in (
         (iot_models, "iot_backends"),
         (iotdata_models, "iotdata_backends"),
@@ -307,7 +477,11 @@ def check_services() -> None:
     ):
         _require(hasattr(module, name), f"{module.__name__}.{name} is gone")
     registry = iot_models.IoTBackend("us-east-1", "123456789012")
-    for attribute in ("things", "thing_groups", "describe_thing"):
+    _require(
+        hasattr(getattr(registry, "indexing_configuration", None), "configuration"),
+        "moto's IoTBackend has no indexing_configuration",
+    )
+    for attribute in ("things", "thing_groups", "describe_thing", "create_thing_group", "update_thing_group"):
         _require(hasattr(registry, attribute), f"moto's IoTBackend has no {attribute}")
     iotdata = iotdata_models.IoTDataPlaneBackend("us-east-1", "123456789012")
     _require(

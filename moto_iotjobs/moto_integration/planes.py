@@ -12,6 +12,8 @@ from moto_iotjobs.moto_integration.registry_watch import IoTJobsResponse
 from moto_iotjobs.protocol.dispatch import TYPE_RESPONSE, OperationTable, handle
 from moto_iotjobs.protocol.errors import CONTROL_PLANE, DEVICE_PLANE, InvalidRequestException
 from moto_iotjobs.protocol.parsing import RawRequest
+from moto_iotjobs.services.dynamic_groups.backend import dynamic_groups_backends
+from moto_iotjobs.services.dynamic_groups.handlers import DYNAMIC_GROUP_HANDLERS
 from moto_iotjobs.services.jobs.backend import iotjobs_backends
 from moto_iotjobs.services.jobs.handlers import CONTROL_HANDLERS, DEVICE_HANDLERS
 from moto_iotjobs.services.jobs.tags import job_tags, job_template_tags
@@ -31,6 +33,7 @@ CONTROL_TABLE = OperationTable(CONTROL_PLANE)
 CONTROL_TABLE.add(CONTROL_HANDLERS, iotjobs_backends)
 CONTROL_TABLE.add(TAGGING_HANDLERS, tagging_backends)
 CONTROL_TABLE.add(PACKAGE_HANDLERS, packages_backends)
+CONTROL_TABLE.add(DYNAMIC_GROUP_HANDLERS, dynamic_groups_backends)
 DEVICE_TABLE = OperationTable(DEVICE_PLANE)
 DEVICE_TABLE.add(DEVICE_HANDLERS, iotjobs_backends)
 

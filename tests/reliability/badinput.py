@@ -383,6 +383,9 @@ BASELINES: dict[tuple[str, str], dict[str, Any]] = {
         "sbom": {"s3Location": {"bucket": "no-bucket", "key": "sbom.zip", "version": "1"}}},
     (CONTROL, "DisassociateSbomFromPackageVersion"): {"packageName": "pkg", "versionName": "1.0"},
     (CONTROL, "ListSbomValidationResults"): {"packageName": "pkg", "versionName": "1.0"},
+    (CONTROL, "CreateDynamicThingGroup"): {"thingGroupName": "fresh-dynamic", "queryString": "thingName:t1"},
+    (CONTROL, "UpdateDynamicThingGroup"): {"thingGroupName": "dyn", "thingGroupProperties": {}},
+    (CONTROL, "DeleteDynamicThingGroup"): {"thingGroupName": "dyn"},
     (DEVICE, "GetPendingJobExecutions"): {"thingName": "t1"},
     (DEVICE, "StartNextPendingJobExecution"): {"thingName": "t2"},
     (DEVICE, "DescribeJobExecution"): {"jobId": "snap", "thingName": "t1"},
@@ -411,6 +414,8 @@ def setup_state(iot: Any, jobs_data: Any) -> None:
                             timeoutConfig={"inProgressTimeoutInMinutes": 60})
     jobs_data.start_next_pending_job_execution(thingName="t1", statusDetails={"step": "1"})
     jobs_data.update_job_execution(thingName="t3", jobId="done", status="SUCCEEDED")
+    iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY"})
+    iot.create_dynamic_thing_group(thingGroupName="dyn", queryString="thingName:t2")
     iot.create_package(packageName="pkg", description="a package")
     iot.create_package_version(packageName="pkg", versionName="1.0", attributes={"k": "v"})
 
