@@ -260,3 +260,26 @@ def test_shadows_do_not_count_with_registry_indexing_only(shapes, iot, iotjobs, 
     iot.create_dynamic_thing_group(thingGroupName="low", queryString="shadow.reported.battery<20")
     iot_data.update_thing_shadow(thingName="a", payload=b'{"state": {"reported": {"battery": 12}}}')
     assert members(iot, "low") == []
+
+
+@pytest.mark.server
+def test_server_mode_shadow_changes_and_refusals(monkeypatch):
+    """Through moto's server too: iot-data shadow updates reach the dynamic groups, and the
+    static-group refusal is a 400 InvalidRequestException."""
+    import boto3
+
+    from .reliability.helpers import FAKE_ENV, moto_server
+
+    for name, value in FAKE_ENV.items():
+        monkeypatch.setenv(name, value)
+    with moto_server() as endpoint:
+        iot = boto3.client("iot", endpoint_url=endpoint, region_name="us-east-1")
+        data = boto3.client("iot-data", endpoint_url=endpoint, region_name="us-east-1")
+        iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY_AND_SHADOW"})
+        iot.create_thing(thingName="a")
+        iot.create_dynamic_thing_group(thingGroupName="low", queryString="shadow.reported.battery<20")
+        data.update_thing_shadow(thingName="a", payload=b'{"state": {"reported": {"battery": 12}}}')
+        assert members(iot, "low") == ["a"]
+        assert iot.describe_thing_group(thingGroupName="low")["status"] == "ACTIVE"
+        expect_error("InvalidRequestException", 400, iot.add_thing_to_thing_group,
+                     thingGroupName="low", thingName="a")
