@@ -283,3 +283,14 @@ def test_server_mode_shadow_changes_and_refusals(monkeypatch):
         assert iot.describe_thing_group(thingGroupName="low")["status"] == "ACTIVE"
         expect_error("InvalidRequestException", 400, iot.add_thing_to_thing_group,
                      thingGroupName="low", thingName="a")
+
+
+def test_indexing_cannot_be_turned_off_while_dynamic_groups_exist(shapes, iot, indexed):
+    iot.create_dynamic_thing_group(thingGroupName="g", queryString="thingName:a*")
+    message = expect_error("InvalidRequestException", 400, iot.update_indexing_configuration,
+                           thingIndexingConfiguration={"thingIndexingMode": "OFF"})
+    assert "dynamic thing group" in message
+    mode = iot.get_indexing_configuration()["thingIndexingConfiguration"]["thingIndexingMode"]
+    assert mode == "REGISTRY"
+    iot.delete_dynamic_thing_group(thingGroupName="g")
+    iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "OFF"})

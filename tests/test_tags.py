@@ -149,3 +149,8 @@ def test_paginator_lists_every_tag(shapes, iot, job_arn):
     iot.tag_resource(resourceArn=job_arn, tags=[{"Key": f"k{i}", "Value": "v"} for i in range(20)])
     pages = list(iot.get_paginator("list_tags_for_resource").paginate(resourceArn=job_arn))
     assert sum(len(p["tags"]) for p in pages) == 21
+
+
+def test_thing_type_tags_given_at_creation(shapes, iot):
+    arn = iot.create_thing_type(thingTypeName="meter", tags=[{"Key": "k", "Value": "v"}])["thingTypeArn"]
+    assert tags(iot, arn) == {"k": "v"}

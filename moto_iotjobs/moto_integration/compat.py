@@ -465,6 +465,8 @@ def check_services() -> None:
         "update_thing",
         "describe_thing_group",
         "create_thing_group",
+        "create_thing_type",
+        "update_indexing_configuration",
     ):
         _require(hasattr(response_class, method), f"moto's IoTResponse has no {method}")
     for method in ("dispatch", "_get_param", "update_thing_shadow", "delete_thing_shadow"):

@@ -116,6 +116,32 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
             store_registry_tags(self.current_account, self.region, "thinggroup", name, tags)
         return result
 
+    def create_thing_type(self) -> Any:
+        """moto keeps no tags: CreateThingType's `tags` go to the tagging service."""
+        result = super().create_thing_type()
+        tags = self._get_param("tags")
+        if tags:
+            name = str(self._get_param("thingTypeName"))
+            store_registry_tags(self.current_account, self.region, "thingtype", name, tags)
+        return result
+
+    def update_indexing_configuration(self) -> Any:
+        """Thing indexing cannot be turned off while dynamic thing groups exist: they are
+        defined by fleet-indexing queries."""
+        mode = (self._get_param("thingIndexingConfiguration") or {}).get("thingIndexingMode")
+        if mode == "OFF":
+            backend = self._dynamic()
+            with backend.lock:
+                count = sum(1 for name in list(backend.groups) if backend.is_dynamic(name))
+            if count:
+                return moto_compat.response_from_method(
+                    InvalidRequestException(
+                        f"Thing indexing cannot be turned off while {count} dynamic thing group(s) "
+                        "exist; delete them first"
+                    ).to_response(CONTROL_PLANE)
+                )
+        return super().update_indexing_configuration()
+
     def add_thing_to_thing_group(self) -> Any:
         refusal = self._refuse_dynamic([self._get_param("thingGroupName"), self._get_param("thingGroupArn")])
         if refusal is not None:
