@@ -162,3 +162,9 @@ def test_job_template_destinations(iot, jobs_data, iot_data, catalog):
                  destinationPackageVersions=[version_arn("fw", "1.0")] * 26)
     expect_error("InvalidRequestException", 400, iot.create_job_template, jobTemplateId="t3",
                  description="d", document="{}", destinationPackageVersions=["arn:aws:iot:x"])
+
+
+def test_job_template_refuses_undeployable_versions(iot, catalog):
+    expect_error("InvalidRequestException", 400, iot.create_job_template, jobTemplateId="t4",
+                 description="d", document="{}", destinationPackageVersions=[version_arn("fw", "3.0")])
+    expect_error("ResourceNotFoundException", 404, iot.describe_job_template, jobTemplateId="t4")

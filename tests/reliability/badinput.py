@@ -234,6 +234,17 @@ def string_variants(shape: Shape, location: str) -> list[Variant]:
                       "arn:aws:iot:eu-west-1:123456789012:job/j", "arn:aws:iot:us-east-1:999999999999:job/j",
                       group_arn("no-such-group"), "arn:aws:iot:us-east-1:123456789012:package/no-such"):
             out.append((f"bad resource ARN {value[-24:]!r}", value, False))
+    if shape.name == "PackageVersionArn":  # destinationPackageVersions: not deployable
+        base = f"arn:aws:iot:us-east-1:{ACCOUNT}:package/"
+        for value in (thing_arn("t1"), base + "pkg/version/1.0", base + "no-such/version/1.0",
+                      base + "pkg/version/9.9", base + "pkg/version/$default",
+                      f"arn:aws:iot:eu-west-1:{ACCOUNT}:package/pkg/version/1.0",
+                      "arn:aws:iot:us-east-1:999999999999:package/pkg/version/1.0"):
+            out.append((f"undeployable package version {value[-28:]!r}", value, False))
+    if shape.name == "QueryString":  # dynamic groups: queries that do not parse
+        for value in ("colour:red", "thingName:*x", "(thingName:a", "thingName:a AND", "word",
+                      "thingGroupName:g", "attributes.a:[1 2]"):
+            out.append((f"bad query {value!r}", value, False))
     if shape.name == "JobDocument":
         for value in ("not json", "[]", "null", "\x00", '{"a": NaN}', "{" * 5000):
             out.append((f"bad document {value[:10]!r}", value, False))
@@ -301,6 +312,8 @@ def nested_variants(shape: Shape, depth: int) -> list[Variant]:
         if meta.get("max"):
             out.append((f"{meta['max'] + 1} items", [item] * (meta["max"] + 1), True))
         out.append(("null item", [None], True))
+        if shape.name == "DestinationPackageVersions":  # documented: at most 25
+            out.append(("26 package versions", [item] * 26, False))
         for label, value, named in value_variants(shape.member, "body", depth + 1):
             out.append((f"[0]: {label}", [value], named))
     elif shape.type_name == "map":
@@ -314,6 +327,8 @@ def nested_variants(shape: Shape, depth: int) -> list[Variant]:
         for label, bad_value, named in value_variants(shape.value, "body", depth + 1):
             out.append((f"value {label}", {key: bad_value}, named))
         out.append(("null value", {key: None}, True))
+        if shape.name == "ResourceAttributes":  # documented: 3 KB combined
+            out.append(("attributes over 3 KB", {f"k{i}": "v" * 500 for i in range(7)}, False))
         if shape.name == "DetailsMap":  # documented: 10 pairs, values of 1,024 characters
             out.append(("11 pairs", {f"k{i}": "v" for i in range(11)}, True))
             out.append(("value of 1,025 characters", {key: "v" * 1025}, True))

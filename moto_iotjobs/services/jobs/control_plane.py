@@ -96,7 +96,6 @@ class ControlPlane(JobStore):
             self.region_name,
             params.get("destinationPackageVersions") or source.defaults.get("destination_package_versions"),
             source.document,
-            deploy=True,
         )
         check_retry_config(params.get("jobExecutionsRetryConfig"))
         tags_at_creation(tag_map(params.get("tags")))

@@ -163,7 +163,7 @@ class JobTemplates(JobStore):
         document = params.get("document")
         document_source = params.get("documentSource")
         check_destinations(
-            self.account_id, self.region_name, params.get("destinationPackageVersions"), document, deploy=False
+            self.account_id, self.region_name, params.get("destinationPackageVersions"), document
         )
         if document is not None:
             check_document(document)

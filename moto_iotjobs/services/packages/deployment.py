@@ -48,12 +48,12 @@ def _backend(account_id: str, region_name: str) -> PackagesBackend:
 
 
 def check_destinations(
-    account_id: str, region_name: str, arns: Optional[list[str]], document: Optional[str], deploy: bool
+    account_id: str, region_name: str, arns: Optional[list[str]], document: Optional[str]
 ) -> Optional[list[tuple[str, Optional[str]]]]:
     """The (package, version) pairs of `destinationPackageVersions`, checked; None if none.
 
-    `deploy`: a job deploys now (CreateJob), so versions must exist and be PUBLISHED or
-    DEPRECATED; a template (CreateJobTemplate) only names them."""
+    Versions must exist and be PUBLISHED or DEPRECATED, for CreateJob and CreateJobTemplate
+    alike (a template exists to create jobs; a job created from it is checked again)."""
     if not arns:
         if document and _PLACEHOLDER.search(document):
             raise InvalidRequestException(
@@ -75,9 +75,6 @@ def check_destinations(
                     f"account {account_id} in {region_name}"
                 )
             name, version = match.group("package"), match.group("version")
-            if not deploy:
-                resolved.append((name, None if version == UNINSTALL else version))
-                continue
             resolved.append((name, _deployable(backend, name, version, arn)))
     packages = [name for name, _ in resolved]
     if len(set(packages)) != len(packages):
