@@ -41,7 +41,10 @@ COUNTED = tuple(
     PACKAGE + part
     for part in ("services" + os.sep, "timing" + os.sep, os.path.join("moto_integration", "registry_watch.py"))
 )
-COMPAT = os.path.join(PACKAGE, "moto_integration", "compat.py")
+COMPAT = (
+    os.path.join(PACKAGE, "moto_integration", "compat.py"),
+    os.path.join(PACKAGE, "moto_integration", "compat_state.py"),
+)
 COMPAT_COUNTED = {"registry_snapshot", "forget_thing_in_groups", "find_thing", "iot_registry", "iotdata_backend", "s3_object"}
 AFTER_COMMIT = {"_flush", "_deliver"}  # notifications.Notifier: delivery of held messages
 #: registry_watch's adapter methods (what moto calls, turning any exception into the 500)
@@ -53,6 +56,7 @@ ADAPTER = {
     "delete_thing",
     "_watched",
     "_internal_failure",
+    "_refusal_or_failure",
 }
 NO_RETRY = Config(retries={"total_max_attempts": 1})
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -81,7 +85,7 @@ class FaultAt:
         if name.startswith(COUNTED):
             if code.co_name in AFTER_COMMIT or code.co_name in ADAPTER:
                 return None
-        elif not (name == COMPAT and code.co_name in COMPAT_COUNTED):
+        elif not (name in COMPAT and code.co_name in COMPAT_COUNTED):
             return None
         self.calls += 1
         if self.calls == self.n:

@@ -20,7 +20,8 @@ The internals, and why each is needed:
   registry changes (group membership, deleted things) that continuous jobs follow;
   `moto.iotdata.responses.IoTDataPlaneResponse`, which answers the rest of the Data-ATS host.
 - `moto.iot.models.iot_backends` (`things`, `thing_groups`, a group's `things`),
-  `moto.iotdata.models.iotdata_backends` (`published_payloads`),
+  `moto.iotdata.models.iotdata_backends` (`published_payloads`, `update_thing_shadow` for
+  the `$package` shadow jobs write),
   the IoT registry's `certificates` (`arn`, `status`, `certificate_pem`), `policies`
   (`document` of the default version), `principal_policies` and `principal_things` (dicts
   keyed by `(principal ARN, name)`), a thing's `thing_type` and `attributes`: what the TLS
@@ -40,14 +41,43 @@ from __future__ import annotations
 import sys
 import threading
 import types
-from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import moto
 from moto.core.base_backend import BackendDict, BaseBackend
 
+from moto_iotjobs.moto_integration.compat_state import (  # noqa: F401 - re-exported
+    RegistryCertificate,
+    RegistryThing,
+    backend_of,
+    create_thing_group,
+    delete_thing_group,
+    find_thing,
+    forget_thing_in_groups,
+    group_member_setter,
+    group_version,
+    iam_account_for_key,
+    iam_knows_key,
+    iot_certificates,
+    iot_principal_policy_documents,
+    iot_principal_things,
+    iot_registry,
+    iot_thing,
+    iotdata_backend,
+    registry_snapshot,
+    s3_object,
+    set_group_member,
+    thing_arn,
+    thing_fields,
+    thing_indexing_mode,
+    thing_names,
+    update_thing_group,
+    update_thing_shadow,
+)
+
 if TYPE_CHECKING:
-    from moto.iot.models import IoTBackend
+    pass
 
 __all__ = [
     "MOTO_VERSION",
@@ -72,6 +102,19 @@ __all__ = [
     "iot_thing",
     "iotdata_backend",
     "s3_object",
+    "update_thing_shadow",
+    "thing_fields",
+    "thing_arn",
+    "thing_names",
+    "thing_indexing_mode",
+    "create_thing_group",
+    "update_thing_group",
+    "delete_thing_group",
+    "set_group_member",
+    "group_member_setter",
+    "group_version",
+    "add_to_result",
+    "response_from_method",
     "iam_account_for_key",
     "backend_of",
     "request_target",
@@ -129,7 +172,8 @@ def moto_api_url_paths() -> dict[str, Any]:
 
 
 def iotdata_response_class() -> Any:
-    """moto's iot-data response class (shadows, publish), for the shared Data-ATS host."""
+    """moto's iot-data response class: it answers the rest of the shared Data-ATS host, and
+    is subclassed to see the shadow changes dynamic thing groups follow."""
     from moto.iotdata.responses import IoTDataPlaneResponse
 
     return IoTDataPlaneResponse
@@ -150,118 +194,7 @@ def iot_response_class() -> type:
     return IoTResponse
 
 
-# --- other services' state ----------------------------------------------------------------
-
-
-def iot_registry(account_id: str, region_name: str) -> IoTBackend:
-    """moto's own IoT backend (things, thing groups, certificates) of an account and region."""
-    from moto.iot.models import iot_backends
-
-    return iot_backends[account_id][region_name]
-
-
-class RegistryCertificate(NamedTuple):
-    """A device certificate of the registry, as the TLS gateway needs it."""
-
-    certificate_id: str
-    arn: str
-    status: str
-    pem: str
-
-
-class RegistryThing(NamedTuple):
-    name: str
-    type_name: Optional[str]
-    attributes: dict[str, str]
-
-
-def iot_certificates(account_id: str, region_name: str) -> list[RegistryCertificate]:
-    """Every device certificate (not CA certificates) of the registry."""
-    registry = iot_registry(account_id, region_name)
-    return [
-        RegistryCertificate(cert.certificate_id, cert.arn, cert.status, cert.certificate_pem)
-        for cert in list(registry.certificates.values())
-    ]
-
-
-def iot_principal_policy_documents(
-    account_id: str, region_name: str, principal_arn: str
-) -> list[str]:
-    """The default-version documents of the policies attached to a principal (JSON text)."""
-    registry = iot_registry(account_id, region_name)
-    return [
-        str(policy.document)
-        for (principal, _name), (_target, policy) in list(registry.principal_policies.items())
-        if principal == principal_arn
-    ]
-
-
-def iot_principal_things(account_id: str, region_name: str, principal_arn: str) -> list[str]:
-    """Names of the things a principal (certificate ARN) is attached to."""
-    registry = iot_registry(account_id, region_name)
-    return [
-        thing_name
-        for (principal, thing_name) in list(registry.principal_things.keys())
-        if principal == principal_arn
-    ]
-
-
-def iot_thing(account_id: str, region_name: str, thing_name: str) -> Optional[RegistryThing]:
-    """A thing's name, type and attributes, or None when the registry has no such thing."""
-    from moto.utilities.utils import get_partition
-
-    registry = iot_registry(account_id, region_name)
-    arn = f"arn:{get_partition(region_name)}:iot:{region_name}:{account_id}:thing/{thing_name}"
-    thing = registry.things.get(arn)
-    if thing is None:
-        return None
-    thing_type = getattr(thing, "thing_type", None)
-    return RegistryThing(
-        thing.thing_name,
-        getattr(thing_type, "thing_type_name", None) if thing_type else None,
-        {str(k): str(v) for k, v in (thing.attributes or {}).items()},
-    )
-
-
-def registry_snapshot(registry: IoTBackend) -> Callable[[], None]:
-    """A function that puts back what a registry call may change in moto's IoT backend:
-    its `things` and `thing_groups`, each group's `things`, each billing group's `things`
-    (and the things' `billing_group_name`). Containers are restored in place, since moto's
-    objects hold references to them."""
-    things = dict(registry.things)
-    groups = dict(registry.thing_groups)
-    members = [(group, dict(group.things)) for group in groups.values()]
-    billing = [(group, list(group.things)) for group in registry.billing_groups.values()]
-    billing_names = [(thing, thing.billing_group_name) for thing in things.values()]
-
-    def restore() -> None:
-        registry.things.clear()
-        registry.things.update(things)
-        registry.thing_groups.clear()
-        registry.thing_groups.update(groups)
-        for group, group_things in members:
-            group.things.clear()
-            group.things.update(group_things)
-        for billing_group, billing_things in billing:
-            billing_group.things[:] = billing_things
-        for thing, name in billing_names:
-            thing.billing_group_name = name
-
-    return restore
-
-
-def find_thing(registry: IoTBackend, thing_name: str) -> Any:
-    """The registry's thing of that name, or None (moto's describe_thing raises instead)."""
-    for thing in registry.things.values():
-        if thing.thing_name == thing_name:
-            return thing
-    return None
-
-
-def forget_thing_in_groups(registry: IoTBackend, thing_arn: str) -> None:
-    """Take a deleted thing out of every thing group (moto's DeleteThing leaves it there)."""
-    for group in registry.thing_groups.values():
-        group.things.pop(thing_arn, None)
+# --- response forms -----------------------------------------------------------------------
 
 
 def response_for_moto(status: int, headers: dict[str, str], body: str) -> tuple[str, dict[str, Any]]:
@@ -270,57 +203,30 @@ def response_for_moto(status: int, headers: dict[str, str], body: str) -> tuple[
     return body, {**headers, "status": status}
 
 
-def iotdata_backend(account_id: str, region_name: str) -> Any:
-    """moto's iot-data backend, whose `published_payloads` records every MQTT publish."""
-    from moto.iotdata.models import iotdata_backends
 
-    return iotdata_backends[account_id][region_name]
-
-
-def s3_object(account_id: str, bucket: str, key: str) -> Optional[bytes]:
-    """An object's bytes from moto's S3, or None when the bucket or key does not exist."""
-    from moto.s3.models import s3_backends
-
-    backend = s3_backends[account_id]["aws"]
-    if bucket not in backend.buckets:
-        return None
-    obj = backend.buckets[bucket].keys.get(key)
-    return None if obj is None else bytes(obj.value)
+def response_from_method(response: tuple[int, dict[str, str], str]) -> tuple[int, dict[str, str], str]:
+    """A complete answer returned from a method of moto's IoTResponse: moto's call_action
+    takes the status from a `status` header of a (status, headers, body) triple."""
+    status, headers, body = response
+    return status, {**headers, "status": str(status)}, body
 
 
-def iam_account_for_key(access_key: str) -> Optional[tuple[str, str]]:
-    """(account, partition) of an access key moto's IAM issued, or None."""
-    from moto.iam.models import iam_backends
-    from moto.utilities.utils import PARTITION_NAMES
 
-    for account_id, account in list(iam_backends.items()):
-        for partition in PARTITION_NAMES:
-            # .keys(): AccountSpecificBackend.__contains__ would answer for absent partitions
-            if partition in account.keys() and access_key in account[partition].access_keys:  # noqa: SIM118
-                return account_id, partition
-    return None
+def add_to_result(result: Any, fields: dict[str, Any]) -> Any:
+    """A moto IoT response result (an ActionResult around a dict, or a JSON string in older
+    moto) with `fields` added."""
+    import json
 
+    body = getattr(result, "result", None)
+    if isinstance(body, dict):
+        body.update(fields)
+        return result
+    if isinstance(result, str):
+        parsed = json.loads(result)
+        parsed.update(fields)
+        return json.dumps(parsed)
+    return result
 
-def iam_knows_key(account_id: str, partition: str, access_key: str) -> bool:
-    from moto.iam.models import iam_backends
-
-    account = iam_backends.get(account_id)
-    return bool(
-        account and partition in account.keys() and access_key in account[partition].access_keys  # noqa: SIM118
-    )
-
-
-def backend_of(backends: BackendDict[Any], account_id: str, region_name: str) -> Any:
-    """`backends[account][region]`, without BackendDict's lock when the backend exists.
-
-    BackendDict.__getitem__ takes a lock and copies its keys on every call; a plain dict read
-    finds an existing backend for a fraction of that. KeyError for an unknown region.
-    """
-    existing = dict.get(backends, account_id)
-    backend = dict.get(existing, region_name) if existing is not None else None
-    if backend is not None:
-        return backend
-    return backends[account_id][region_name]
 
 
 # --- the request line ---------------------------------------------------------------------
@@ -402,6 +308,7 @@ def check_services() -> None:
         return
     try:
         response_class = iot_response_class()
+        shadow_class = iotdata_response_class()
         from moto.iam import models as iam_models
         from moto.iot import models as iot_models
         from moto.iotdata import models as iotdata_models
@@ -416,12 +323,16 @@ def check_services() -> None:
         "update_thing_groups_for_thing",
         "delete_thing_group",
         "delete_thing",
+        "create_thing",
+        "update_thing",
+        "describe_thing_group",
+        "create_thing_group",
+        "create_thing_type",
+        "update_indexing_configuration",
     ):
         _require(hasattr(response_class, method), f"moto's IoTResponse has no {method}")
-    _require(
-        callable(getattr(iotdata_response_class(), "dispatch", None)),
-        "moto's IoTDataPlaneResponse has no dispatch",
-    )
+    for method in ("dispatch", "_get_param", "update_thing_shadow", "delete_thing_shadow"):
+        _require(hasattr(shadow_class, method), f"moto's IoTDataPlaneResponse has no {method}")
     for module, name in (
         (iot_models, "iot_backends"),
         (iotdata_models, "iotdata_backends"),
@@ -430,10 +341,16 @@ def check_services() -> None:
     ):
         _require(hasattr(module, name), f"{module.__name__}.{name} is gone")
     registry = iot_models.IoTBackend("us-east-1", "123456789012")
+    _require(
+        hasattr(getattr(registry, "indexing_configuration", None), "configuration"),
+        "moto's IoTBackend has no indexing_configuration",
+    )
     for attribute in (
         "things",
         "thing_groups",
         "describe_thing",
+        "create_thing_group",
+        "update_thing_group",
         "certificates",
         "policies",
         "principal_policies",
@@ -458,5 +375,9 @@ def check_services() -> None:
     _require(
         isinstance(getattr(iotdata, "published_payloads", None), list),
         "moto's iot-data backend has no published_payloads list",
+    )
+    _require(
+        callable(getattr(iotdata, "update_thing_shadow", None)),
+        "moto's iot-data backend has no update_thing_shadow",
     )
     _services_checked = True

@@ -21,6 +21,7 @@ from moto_iotjobs.moto_integration import compat as moto_compat
 
 CONTROL_PLANE_BACKEND = "iotjobs"
 DEVICE_PLANE_BACKEND = "iotjobsdata"
+SHADOW_PLANE_BACKEND = "iotjobsshadows"
 
 _lock = threading.Lock()
 _registered = False
@@ -39,12 +40,16 @@ def register() -> None:
             control_plane_url_bases,
             device_plane_routes,
             device_plane_url_bases,
+            shadow_plane_routes,
+            shadow_plane_url_bases,
         )
 
         moto_compat.check_router()
         moto_compat.install_backend_module(CONTROL_PLANE_BACKEND, control_plane_routes)
         moto_compat.install_backend_module(DEVICE_PLANE_BACKEND, device_plane_routes)
+        moto_compat.install_backend_module(SHADOW_PLANE_BACKEND, shadow_plane_routes)
         entries = [(DEVICE_PLANE_BACKEND, re.compile(base)) for base in device_plane_url_bases]
+        entries += [(SHADOW_PLANE_BACKEND, re.compile(base)) for base in shadow_plane_url_bases]
         entries += [(CONTROL_PLANE_BACKEND, re.compile(base)) for base in control_plane_url_bases]
         patterns = moto_compat.router_patterns()
         patterns[:0] = [e for e in entries if e not in patterns]

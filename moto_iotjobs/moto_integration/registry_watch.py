@@ -1,6 +1,8 @@
 """moto's IoT responses for everything that is not a job operation, watched: group
 membership changes and deleted things are passed on to the job backend (continuous jobs,
-REMOVED executions).
+REMOVED executions); created and updated things are evaluated against the dynamic thing
+groups; static-group calls on a dynamic group are refused; tags given to CreateThingGroup and
+CreateThingType are kept (moto keeps none).
 
 A registry call and what it sets off in the jobs are one operation, run under the job
 backend's lock: a CreateJob resolving a group's members (under the same lock) sees one
@@ -16,16 +18,45 @@ from __future__ import annotations
 
 import logging
 from typing import Any, Callable, Optional
+from urllib.parse import unquote
 
 from moto_iotjobs.moto_integration import compat as moto_compat
-from moto_iotjobs.protocol.errors import CONTROL_PLANE, InternalFailureException, JobsError
+from moto_iotjobs.protocol.errors import (
+    CONTROL_PLANE,
+    InternalFailureException,
+    InvalidRequestException,
+    JobsError,
+)
 from moto_iotjobs.protocol.service_model import operation_spec
 from moto_iotjobs.protocol.validation import validate
+from moto_iotjobs.services.dynamic_groups.backend import (
+    DynamicGroupsBackend,
+    dynamic_groups_backends,
+)
 from moto_iotjobs.services.jobs import control_plane
 from moto_iotjobs.services.jobs.backend import IoTJobsBackend, iotjobs_backends
+from moto_iotjobs.services.tagging.backend import store_registry_tags
 from moto_iotjobs.timing import clock
 
 log = logging.getLogger(__name__)
+
+
+def after_thing_change(account_id: str, region_name: str, thing_name: Optional[str]) -> None:
+    """A thing was created, updated, regrouped or its shadow changed: re-evaluate it against
+    each dynamic group, and tell the jobs service when its membership changed. The dynamic
+    groups' lock is released before the jobs' lock is taken (never the other way round)."""
+    if not thing_name:
+        return
+    backend: DynamicGroupsBackend = moto_compat.backend_of(dynamic_groups_backends, account_id, region_name)
+    now = clock.now()
+    with backend.lock:
+        changed = backend.on_thing_changed(thing_name, now)
+    if changed:
+        jobs: IoTJobsBackend = moto_compat.backend_of(iotjobs_backends, account_id, region_name)
+        with jobs.lock:
+            jobs.advance(now)
+            with jobs.atomic():
+                control_plane.on_membership_changed(jobs.store, thing_name, now)
 
 
 class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
@@ -89,7 +120,88 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
             validate(operation_spec(CONTROL_PLANE, "CreateThing"), {"thingName": self._get_param("thingName")})
         except JobsError as error:
             return moto_compat.response_for_moto(*error.to_response(CONTROL_PLANE))
-        return super().create_thing()
+        result = super().create_thing()
+        self._after_thing_change(self._thing_name_param())
+        return result
+
+    def _dynamic(self) -> DynamicGroupsBackend:
+        backend: DynamicGroupsBackend = moto_compat.backend_of(
+            dynamic_groups_backends, self.current_account, self.region
+        )
+        return backend
+
+    def _after_thing_change(self, thing_name: Optional[str]) -> None:
+        after_thing_change(self.current_account, self.region, thing_name)
+
+    def _refusal_or_failure(self, names: list[Optional[str]]) -> Optional[tuple[str, dict[str, Any]]]:
+        """`_refuse_dynamic`, with a defect of ours answered as a 500 before anything changed."""
+        try:
+            return self._refuse_dynamic(names)
+        except Exception:
+            return self._internal_failure()
+
+    def _refuse_dynamic(self, names: list[Optional[str]]) -> Optional[tuple[str, dict[str, Any]]]:
+        """Static-group operations on a dynamic group: InvalidRequestException, as AWS
+        (the answer moto's call_action passes on as it is)."""
+        backend = self._dynamic()
+        with backend.lock:
+            for name in names:
+                group = backend.is_dynamic(name.rsplit("/", 1)[-1] if name else None)
+                if group is not None:
+                    return moto_compat.response_for_moto(*
+                        InvalidRequestException(
+                            f"This operation does not support dynamic thing groups. Thing group arn: {group.arn}"
+                        ).to_response(CONTROL_PLANE)
+                    )
+        return None
+
+    def update_thing(self) -> Any:
+        result = super().update_thing()
+        self._after_thing_change(self._thing_name_param())
+        return result
+
+    def describe_thing_group(self) -> Any:
+        result = super().describe_thing_group()
+        backend = self._dynamic()
+        with backend.lock:
+            group = backend.is_dynamic(unquote(str(self.path).split("/thing-groups/")[-1]))
+            fields = group.describe_fields() if group is not None else None
+        return moto_compat.add_to_result(result, fields) if fields else result
+
+    def create_thing_group(self) -> Any:
+        """moto keeps no tags: CreateThingGroup's `tags` go to the tagging service."""
+        result = super().create_thing_group()
+        tags = self._get_param("tags")
+        if tags:
+            name = unquote(str(self.path).split("/thing-groups/")[-1])
+            store_registry_tags(self.current_account, self.region, "thinggroup", name, tags)
+        return result
+
+    def create_thing_type(self) -> Any:
+        """moto keeps no tags: CreateThingType's `tags` go to the tagging service."""
+        result = super().create_thing_type()
+        tags = self._get_param("tags")
+        if tags:
+            name = str(self._get_param("thingTypeName"))
+            store_registry_tags(self.current_account, self.region, "thingtype", name, tags)
+        return result
+
+    def update_indexing_configuration(self) -> Any:
+        """Thing indexing cannot be turned off while dynamic thing groups exist: they are
+        defined by fleet-indexing queries."""
+        mode = (self._get_param("thingIndexingConfiguration") or {}).get("thingIndexingMode")
+        if mode == "OFF":
+            backend = self._dynamic()
+            with backend.lock:
+                count = sum(1 for name in list(backend.groups) if backend.is_dynamic(name))
+            if count:
+                return moto_compat.response_for_moto(*
+                    InvalidRequestException(
+                        f"Thing indexing cannot be turned off while {count} dynamic thing group(s) "
+                        "exist; delete them first"
+                    ).to_response(CONTROL_PLANE)
+                )
+        return super().update_indexing_configuration()
 
     def _thing_name_param(self) -> Optional[str]:
         name = self._get_param("thingName")
@@ -103,16 +215,40 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         return [name] if name else []
 
     def add_thing_to_thing_group(self) -> Any:
-        return self._watched(super().add_thing_to_thing_group, self._this_thing)
+        refusal = self._refusal_or_failure([self._get_param("thingGroupName"), self._get_param("thingGroupArn")])
+        if refusal is not None:
+            return refusal
+        return self._watched(
+            super().add_thing_to_thing_group,
+            self._this_thing,
+            after_change=lambda: self._after_thing_change(self._thing_name_param()),
+        )
 
     def remove_thing_from_thing_group(self) -> Any:
-        return self._watched(super().remove_thing_from_thing_group, self._this_thing)
+        refusal = self._refusal_or_failure([self._get_param("thingGroupName"), self._get_param("thingGroupArn")])
+        if refusal is not None:
+            return refusal
+        return self._watched(
+            super().remove_thing_from_thing_group,
+            self._this_thing,
+            after_change=lambda: self._after_thing_change(self._thing_name_param()),
+        )
 
     def update_thing_groups_for_thing(self) -> Any:
-        return self._watched(super().update_thing_groups_for_thing, self._this_thing)
+        refusal = self._refusal_or_failure(list(self._get_param("thingGroupsToAdd") or []) + list(self._get_param("thingGroupsToRemove") or []))
+        if refusal is not None:
+            return refusal
+        return self._watched(
+            super().update_thing_groups_for_thing,
+            self._this_thing,
+            after_change=lambda: self._after_thing_change(self._thing_name_param()),
+        )
 
     def delete_thing_group(self) -> Any:
         name = self._get_param("thingGroupName")
+        refusal = self._refusal_or_failure([name])
+        if refusal is not None:
+            return refusal
 
         def members() -> list[str]:
             return [

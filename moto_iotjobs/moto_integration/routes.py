@@ -29,6 +29,20 @@ def device_plane_dispatch(request: Any, full_url: str, headers: Any) -> Any:
     return planes.device_plane_dispatch(request, full_url, headers)
 
 
+def shadow_plane_dispatch(request: Any, full_url: str, headers: Any) -> Any:
+    from moto_iotjobs.moto_integration import shadow_watch
+
+    return shadow_watch.shadow_plane_dispatch(request, full_url, headers)
+
+
+#: moto's own iot-data hosts: answered by moto's iot-data responses, watched for shadow
+#: changes (dynamic thing groups).
+shadow_plane_url_bases = [
+    r"https?://data\.iot\.(.+)\.amazonaws.com",
+    r"https?://data-ats\.iot\.(.+)\.amazonaws.com",
+]
+shadow_plane_url_paths = {"{0}/.*$": shadow_plane_dispatch}
+
 control_plane_url_bases = [r"https?://iot\.(.+)\.amazonaws\.com"]
 device_plane_url_bases = [
     r"https?://(?:[a-zA-Z0-9-]+\.)?jobs\.iot\.(.+)\.amazonaws\.com",
@@ -68,3 +82,4 @@ class Routes:
 
 control_plane_routes = Routes(control_plane_url_bases, control_plane_url_paths)
 device_plane_routes = Routes(device_plane_url_bases, device_plane_url_paths)
+shadow_plane_routes = Routes(shadow_plane_url_bases, shadow_plane_url_paths)

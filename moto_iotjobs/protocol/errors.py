@@ -9,7 +9,7 @@ message from the body's `message` key.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Optional
 
 from moto_iotjobs.protocol.request_ids import next_request_id
 
@@ -67,8 +67,29 @@ class ConflictException(JobsError):
     code = "ConflictException"
     status = 409
 
-    def __init__(self, message: str, resource_id: str) -> None:
-        super().__init__(message, resourceId=resource_id)
+    def __init__(self, message: str, resource_id: Optional[str] = None) -> None:
+        if resource_id is None:
+            super().__init__(message)
+        else:
+            super().__init__(message, resourceId=resource_id)
+
+
+class ValidationException(JobsError):
+    """The validation error of the newer `iot` APIs (packages, commands), where older ones
+    answer InvalidRequestException."""
+
+    code = "ValidationException"
+    status = 400
+
+
+class ServiceQuotaExceededException(JobsError):
+    code = "ServiceQuotaExceededException"
+    status = 402
+
+
+class InvalidQueryException(JobsError):
+    code = "InvalidQueryException"
+    status = 400
 
 
 class InvalidStateTransitionException(JobsError):
@@ -120,18 +141,6 @@ class InternalFailureException(JobsError):
     status = 500
 
 
-class ValidationException(JobsError):
-    """The commands operations' validation error (they model no InvalidRequestException)."""
-
-    code = "ValidationException"
-    status = 400
-
-
-class ServiceQuotaExceededException(JobsError):
-    code = "ServiceQuotaExceededException"
-    status = 402
-
-
 class InternalServerException(JobsError):
     code = "InternalServerException"
     status = 500
@@ -144,6 +153,9 @@ ERRORS_BY_CODE: dict[str, type[JobsError]] = {
         ResourceNotFoundException,
         ResourceAlreadyExistsException,
         ConflictException,
+        ValidationException,
+        ServiceQuotaExceededException,
+        InvalidQueryException,
         InvalidStateTransitionException,
         VersionConflictException,
         LimitExceededException,

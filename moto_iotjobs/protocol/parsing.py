@@ -66,13 +66,21 @@ def _convert_scalar(member: Member, text: str, errors: list) -> Any:
     return None
 
 
+#: Dot segments: RFC 3986 path normalization removes them before any service sees a label.
+_DOT_SEGMENTS = frozenset({".", ".."})
+
+
 def _decode_label(raw: str, name: str) -> str:
+    errors: list = []
     try:
-        return unquote(raw, errors="strict")
+        value = unquote(raw, errors="strict")
     except UnicodeDecodeError:
-        errors: list = []
         fail(errors, raw, name, "Member must be valid percent-encoded UTF-8")
         raise validation_error(errors) from None
+    if value in _DOT_SEGMENTS:
+        fail(errors, value, name, "Member must not be a relative path segment ('.' or '..')")
+        raise validation_error(errors)
+    return value
 
 
 def reject_constant(name: str) -> Any:

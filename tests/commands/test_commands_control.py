@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from freezegun import freeze_time
 
 from ..helpers import expect_error
@@ -172,3 +173,18 @@ def test_list_commands_default_page_is_25(iot):
     first = iot.list_commands()
     assert len(first["commands"]) == 25 and "nextToken" in first
     assert len(iot.list_commands(nextToken=first["nextToken"])["commands"]) == 1
+
+
+def test_command_tags_are_served_by_the_tagging_operations(iot):
+    arn = iot.create_command(
+        commandId="tagged",
+        payload={"content": b"{}", "contentType": "application/json"},
+        tags=[{"Key": "team", "Value": "ota"}],
+    )["commandArn"]
+    assert iot.list_tags_for_resource(resourceArn=arn)["tags"] == [{"Key": "team", "Value": "ota"}]
+    iot.tag_resource(resourceArn=arn, tags=[{"Key": "stage", "Value": "beta"}])
+    iot.untag_resource(resourceArn=arn, tagKeys=["team"])
+    assert iot.list_tags_for_resource(resourceArn=arn)["tags"] == [{"Key": "stage", "Value": "beta"}]
+    missing = arn.replace("command/tagged", "command/nope")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.list_tags_for_resource(resourceArn=missing)

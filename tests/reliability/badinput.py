@@ -228,6 +228,23 @@ def string_variants(shape: Shape, location: str) -> list[Variant]:
                       "arn:aws:s3:::bucket/key", thing_arn("t1", account="999999999999"),
                       thing_arn("t1", region="eu-west-1"), group_arn("no-such-group"), thing_arn("no-such-thing")):
             out.append((f"bad target {value[-24:]!r}", value, False))
+    if shape.name == "ResourceArn":  # tagging: malformed, untaggable and unknown ARNs
+        for value in ("notanarn", "arn:aws:s3:::bucket/key", "arn:aws:iot:us-east-1:123456789012:cert/x",
+                      "arn:aws:iot:us-east-1:123456789012:job/no-such-job",
+                      "arn:aws:iot:eu-west-1:123456789012:job/j", "arn:aws:iot:us-east-1:999999999999:job/j",
+                      group_arn("no-such-group"), "arn:aws:iot:us-east-1:123456789012:package/no-such"):
+            out.append((f"bad resource ARN {value[-24:]!r}", value, False))
+    if shape.name == "PackageVersionArn":  # destinationPackageVersions: not deployable
+        base = f"arn:aws:iot:us-east-1:{ACCOUNT}:package/"
+        for value in (thing_arn("t1"), base + "pkg/version/1.0", base + "no-such/version/1.0",
+                      base + "pkg/version/9.9", base + "pkg/version/$default",
+                      f"arn:aws:iot:eu-west-1:{ACCOUNT}:package/pkg/version/1.0",
+                      "arn:aws:iot:us-east-1:999999999999:package/pkg/version/1.0"):
+            out.append((f"undeployable package version {value[-28:]!r}", value, False))
+    if shape.name == "QueryString":  # dynamic groups: queries that do not parse
+        for value in ("colour:red", "thingName:*x", "(thingName:a", "thingName:a AND", "word",
+                      "thingGroupName:g", "attributes.a:[1 2]"):
+            out.append((f"bad query {value!r}", value, False))
     if shape.name == "JobDocument":
         for value in ("not json", "[]", "null", "\x00", '{"a": NaN}', "{" * 5000):
             out.append((f"bad document {value[:10]!r}", value, False))
@@ -295,6 +312,8 @@ def nested_variants(shape: Shape, depth: int) -> list[Variant]:
         if meta.get("max"):
             out.append((f"{meta['max'] + 1} items", [item] * (meta["max"] + 1), True))
         out.append(("null item", [None], True))
+        if shape.name == "DestinationPackageVersions":  # documented: at most 25
+            out.append(("26 package versions", [item] * 26, False))
         for label, value, named in value_variants(shape.member, "body", depth + 1):
             out.append((f"[0]: {label}", [value], named))
     elif shape.type_name == "map":
@@ -308,6 +327,8 @@ def nested_variants(shape: Shape, depth: int) -> list[Variant]:
         for label, bad_value, named in value_variants(shape.value, "body", depth + 1):
             out.append((f"value {label}", {key: bad_value}, named))
         out.append(("null value", {key: None}, True))
+        if shape.name == "ResourceAttributes":  # documented: 3 KB combined
+            out.append(("attributes over 3 KB", {f"k{i}": "v" * 500 for i in range(7)}, False))
         if shape.name == "DetailsMap":  # documented: 10 pairs, values of 1,024 characters
             out.append(("11 pairs", {f"k{i}": "v" for i in range(11)}, True))
             out.append(("value of 1,025 characters", {key: "v" * 1025}, True))
@@ -367,6 +388,30 @@ BASELINES: dict[tuple[str, str], dict[str, Any]] = {
     (CONTROL, "ListCommandExecutions"): {"commandArn": command_arn("cmd")},
     (CONTROL, "DeleteCommandExecution"): {"executionId": "no-such-execution", "targetArn": thing_arn("t1")},
     (DEVICE, "StartCommandExecution"): {"targetArn": thing_arn("t2"), "commandArn": command_arn("cmd")},
+    (CONTROL, "TagResource"): {"resourceArn": f"arn:aws:iot:us-east-1:{ACCOUNT}:job/snap",
+                               "tags": [{"Key": "k", "Value": "v"}]},
+    (CONTROL, "UntagResource"): {"resourceArn": f"arn:aws:iot:us-east-1:{ACCOUNT}:job/snap",
+                                 "tagKeys": ["k"]},
+    (CONTROL, "ListTagsForResource"): {"resourceArn": f"arn:aws:iot:us-east-1:{ACCOUNT}:job/snap"},
+    (CONTROL, "CreatePackage"): {"packageName": "fresh-package"},
+    (CONTROL, "GetPackage"): {"packageName": "pkg"},
+    (CONTROL, "UpdatePackage"): {"packageName": "pkg"},
+    (CONTROL, "DeletePackage"): {"packageName": "pkg"},
+    (CONTROL, "ListPackages"): {},
+    (CONTROL, "CreatePackageVersion"): {"packageName": "pkg", "versionName": "fresh"},
+    (CONTROL, "GetPackageVersion"): {"packageName": "pkg", "versionName": "1.0"},
+    (CONTROL, "UpdatePackageVersion"): {"packageName": "pkg", "versionName": "1.0"},
+    (CONTROL, "DeletePackageVersion"): {"packageName": "pkg", "versionName": "1.0"},
+    (CONTROL, "ListPackageVersions"): {"packageName": "pkg"},
+    (CONTROL, "UpdatePackageConfiguration"): {},
+    (CONTROL, "AssociateSbomWithPackageVersion"): {
+        "packageName": "pkg", "versionName": "1.0",
+        "sbom": {"s3Location": {"bucket": "no-bucket", "key": "sbom.zip", "version": "1"}}},
+    (CONTROL, "DisassociateSbomFromPackageVersion"): {"packageName": "pkg", "versionName": "1.0"},
+    (CONTROL, "ListSbomValidationResults"): {"packageName": "pkg", "versionName": "1.0"},
+    (CONTROL, "CreateDynamicThingGroup"): {"thingGroupName": "fresh-dynamic", "queryString": "thingName:t1"},
+    (CONTROL, "UpdateDynamicThingGroup"): {"thingGroupName": "dyn", "thingGroupProperties": {}},
+    (CONTROL, "DeleteDynamicThingGroup"): {"thingGroupName": "dyn"},
     (DEVICE, "GetPendingJobExecutions"): {"thingName": "t1"},
     (DEVICE, "StartNextPendingJobExecution"): {"thingName": "t2"},
     (DEVICE, "DescribeJobExecution"): {"jobId": "snap", "thingName": "t1"},
@@ -399,6 +444,10 @@ def setup_state(iot: Any, jobs_data: Any) -> None:
     jobs_data.start_command_execution(
         targetArn=thing_arn("t1"), commandArn=command_arn("cmd"), executionTimeoutSeconds=43200
     )
+    iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY"})
+    iot.create_dynamic_thing_group(thingGroupName="dyn", queryString="thingName:t2")
+    iot.create_package(packageName="pkg", description="a package")
+    iot.create_package_version(packageName="pkg", versionName="1.0", attributes={"k": "v"})
 
 
 def _member_shapes(op: OperationModel) -> list[tuple[str, Shape, str, str]]:

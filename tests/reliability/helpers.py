@@ -203,4 +203,23 @@ def snapshot(iot: Any, jobs_data: Any, thing_names: Iterable[str]) -> str:
             state[f"device/{thing}/{job_id}/{number}"] = jobs_data.describe_job_execution(
                 jobId=job_id, thingName=thing, executionNumber=number
             )
+    state["tags"] = {
+        arn: iot.list_tags_for_resource(resourceArn=arn)["tags"]
+        for arn in [j["jobArn"] for j in state["jobs"]] + [t["jobTemplateArn"] for t in templates]
+        + [g["groupArn"] for g in groups]
+    }
+    state["group details"] = {g["groupName"]: iot.describe_thing_group(thingGroupName=g["groupName"])
+                              for g in groups}
+    state["package configuration"] = iot.get_package_configuration()
+    for package in page_all(iot.list_packages, "packageSummaries", iter(lambda: 100, None)):
+        name = package["packageName"]
+        state[f"package/{name}"] = iot.get_package(packageName=name)
+        for version in page_all(iot.list_package_versions, "packageVersionSummaries",
+                                iter(lambda: 100, None), packageName=name):
+            described = iot.get_package_version(packageName=name, versionName=version["versionName"])
+            state[f"package/{name}/{version['versionName']}"] = [
+                described, iot.list_tags_for_resource(resourceArn=described["packageVersionArn"]),
+            ]
+        state[f"package tags/{name}"] = iot.list_tags_for_resource(
+            resourceArn=state[f"package/{name}"]["packageArn"])
     return json.dumps(_clean(state), sort_keys=True, default=str, indent=1)

@@ -59,6 +59,9 @@ from moto_iotjobs.services.jobs.targets import (
     resolve_things,
 )
 from moto_iotjobs.services.jobs.templates import TemplateStore
+from moto_iotjobs.services.packages.deployment import check_destinations
+from moto_iotjobs.services.tagging.operations import tags_at_creation
+from moto_iotjobs.services.tagging.owners import tag_map
 
 #: At most this many targets per job for AssociateTargetsWithJob (AWS IoT Jobs limits).
 MAX_TARGETS_PER_JOB = 100
@@ -107,7 +110,14 @@ def create_job(store: JobStore, templates: TemplateStore, params: CreateJobInput
     registry = iot_registry(store.account_id, store.region_name)
     check_targets_exist(registry, targets)
     source = job_sources.job_source(templates, params)
+    packages = check_destinations(
+        store.account_id,
+        store.region_name,
+        params.get("destinationPackageVersions") or source.defaults.get("destination_package_versions"),
+        source.document,
+    )
     check_retry_config(params.get("jobExecutionsRetryConfig"))
+    tags_at_creation(tag_map(params.get("tags")))
     schedule = scheduling.check_scheduling(params.get("schedulingConfig"), now)
 
     job = Job(job_id, store.arn(f"job/{job_id}"), store.next_seq(), now)
@@ -119,6 +129,8 @@ def create_job(store: JobStore, templates: TemplateStore, params: CreateJobInput
     job.destination_package_versions = params.get("destinationPackageVersions")
     job.scheduling_config = params.get("schedulingConfig")
     source.apply(job)
+    if packages:
+        job.resolved_packages = packages
     for member, attribute in JOB_CONFIG_MEMBERS:
         value = params.get(member)
         if value is not None:

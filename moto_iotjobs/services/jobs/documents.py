@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.protocol.errors import InvalidRequestException
 from moto_iotjobs.protocol.parsing import strict_json
+from moto_iotjobs.services.packages import deployment as packages
 
 if TYPE_CHECKING:
     from moto_iotjobs.services.jobs.records import Job
@@ -113,11 +114,20 @@ def load_document_source(account_id: str, url: str) -> str:
     return text
 
 
+def _account_and_region(job: Job) -> tuple[str, str]:
+    """From the job's ARN (arn:<partition>:iot:<region>:<account>:job/<id>)."""
+    _, _, _, region_name, account_id, _ = job.arn.split(":", 5)
+    return account_id, region_name
+
+
 def document_for(job: Job, before_substitution: bool = False) -> str:
-    """What GetJobDocument returns."""
-    if before_substitution and job.raw_document is not None:
-        return job.raw_document
-    return job.document or ""
+    """What GetJobDocument returns: package placeholders resolved unless beforeSubstitution."""
+    if before_substitution:
+        return job.raw_document if job.raw_document is not None else (job.document or "")
+    if not job.resolved_packages:
+        return job.document or ""
+    account_id, region_name = _account_and_region(job)
+    return packages.substitute(account_id, region_name, job.document or "", job.resolved_packages)
 
 
 _presign_clients: dict[str, Any] = {}
@@ -147,8 +157,18 @@ def _presigned_url(region_name: str, url: str, expires_in: int) -> str:
 
 
 def document_for_device(region_name: str, job: Job) -> str:
-    """The document a device receives: presigned-URL placeholders replaced."""
+    """The document a device receives: package and presigned-URL placeholders replaced."""
     document = job.document or ""
+    if job.resolved_packages:
+        account_id, _ = _account_and_region(job)
+        expires = int((job.presigned_url_config or {}).get("expiresInSec") or 3600)
+        document = packages.substitute(
+            account_id,
+            region_name,
+            document,
+            job.resolved_packages,
+            presign=lambda url: _presigned_url(region_name, url, expires),
+        )
     config = job.presigned_url_config
     if not config or "${aws:iot:s3-presigned-url:" not in document:
         return document

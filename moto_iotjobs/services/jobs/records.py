@@ -54,6 +54,7 @@ class Job:
         "comment",
         "is_concurrent",
         "raw_document",
+        "resolved_packages",
         "pending_retries",
         "rollout",
         "schedule",
@@ -93,6 +94,9 @@ class Job:
         # The document before documentParameters substitution (GetJobDocument
         # beforeSubstitution), for a job created from a managed template.
         self.raw_document: Optional[str] = None
+        # destinationPackageVersions resolved at creation: (package, version or None for $null)
+        # pairs (`services/packages/deployment.py`), for ${aws:iot:package:...} and `$package`.
+        self.resolved_packages: Optional[list[tuple[str, Optional[str]]]] = None
         # Retries decided but not yet queued (`policies/retry.py`): the job is not done yet.
         self.pending_retries = 0
         # Executions still to create, while a paced rollout runs (`policies/rollout.py`).

@@ -26,12 +26,14 @@ from moto_iotjobs.services.jobs.lifecycle import (
     JOB_TRANSITIONS,
     PENDING,
     QUEUED,
+    SUCCEEDED,
     TERMINAL,
     Actor,
     check_execution_transition,
 )
 from moto_iotjobs.services.jobs.policies import rollout
 from moto_iotjobs.services.jobs.records import Job, JobExecution
+from moto_iotjobs.services.packages.deployment import on_execution_succeeded
 from moto_iotjobs.state.transaction import Journal
 from moto_iotjobs.timing.events import EventQueue
 
@@ -327,6 +329,8 @@ class JobStore:
         if previous != status:
             job.last_updated_at = now
         self.emit("execution-changed", job, execution, previous, now)
+        if status == SUCCEEDED and previous != SUCCEEDED and job.resolved_packages:
+            on_execution_succeeded(self.account_id, self.region_name, execution.thing_name, job, now)
         for policy in pipeline.EXECUTION_CHANGE_POLICIES:
             policy(self, execution, previous, now)
         if previous != status:

@@ -16,7 +16,7 @@ from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.protocol.errors import InvalidRequestException, ResourceNotFoundException
 
 if TYPE_CHECKING:
-    from moto_iotjobs.moto_integration.compat import IoTBackend
+    from moto_iotjobs.moto_integration.compat_state import IoTBackend
 
 THING = "thing"
 THING_GROUP = "thinggroup"

@@ -34,6 +34,9 @@ from moto_iotjobs.services.jobs.inputs import (
 )
 from moto_iotjobs.services.jobs.store import JobStore
 from moto_iotjobs.services.jobs.targets import iot_registry
+from moto_iotjobs.services.packages.deployment import check_destinations
+from moto_iotjobs.services.tagging.operations import tags_at_creation
+from moto_iotjobs.services.tagging.owners import tag_map
 from moto_iotjobs.state.transaction import Journal
 
 _CATALOGUE = Path(__file__).parents[2] / "data" / "managed_job_templates.json"
@@ -161,6 +164,7 @@ class TemplateStore:
             raise ConflictException(
                 f"Job template with id {template_id} already exists", resource_id=template_id
             )
+        tags_at_creation(tag_map(params.get("tags")))
         sources = [k for k in ("jobArn", "document", "documentSource") if params.get(k) is not None]
         if len(sources) != 1:
             raise InvalidRequestException(
@@ -181,6 +185,9 @@ class TemplateStore:
         }
         document = params.get("document")
         document_source = params.get("documentSource")
+        check_destinations(
+            self.account_id, self.region_name, params.get("destinationPackageVersions"), document
+        )
         if document is not None:
             check_document(document)
         elif document_source is not None:

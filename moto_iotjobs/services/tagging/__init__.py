@@ -1,0 +1,1 @@
+"""TagResource, UntagResource and ListTagsForResource for every taggable `iot` ARN."""
