@@ -27,6 +27,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = ["MockCertificateAuthority", "ServerCredentials", "mock_ca"]
 
+#: AWS IoT's device certificates (CreateKeysAndCertificate, CreateCertificateFromCsr) are valid
+#: until the end of 2049 (https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html).
+DEVICE_NOT_AFTER = datetime.datetime(2049, 12, 31, 23, 59, 59, tzinfo=datetime.timezone.utc)
+
 _VALIDITY = datetime.timedelta(days=3650)
 _BACKDATE = datetime.timedelta(days=1)  # clock skew between the mock and a device
 
@@ -133,6 +137,30 @@ class MockCertificateAuthority:
         _write(cert_path, cert.public_bytes(serialization.Encoding.PEM) + self.ca_pem)
         _write(key_path, _pem_key(key))
         return ServerCredentials(cert_path, key_path)
+
+    def issue_device_certificate(self, csr: x509.CertificateSigningRequest) -> str:
+        """A client certificate (PEM) for the CSR's own public key and subject, signed by this
+        CA: the device keeps its private key and proves possession in the TLS handshake."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(csr.subject)
+            .issuer_name(self.certificate.subject)
+            .public_key(csr.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _BACKDATE)
+            .not_valid_after(DEVICE_NOT_AFTER)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()),
+                critical=False,
+            )
+            .sign(self._key, hashes.SHA256())
+        )
+        return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)

@@ -184,6 +184,18 @@ def iot_certificates(account_id: str, region_name: str) -> list[RegistryCertific
     ]
 
 
+def iot_register_issued_certificate(
+    account_id: str, region_name: str, certificate_pem: str, set_as_active: bool
+) -> RegistryCertificate:
+    """Store a certificate the mock issued (CreateCertificateFromCsr) as moto stores its own:
+    INACTIVE unless ``set_as_active``, with moto's certificate id for that PEM."""
+    registry = iot_registry(account_id, region_name)
+    cert = registry.register_certificate(
+        certificate_pem, ca_certificate_pem=None, set_as_active=set_as_active, status="INACTIVE"
+    )
+    return RegistryCertificate(cert.certificate_id, cert.arn, cert.status, cert.certificate_pem)
+
+
 def iot_principal_policy_documents(
     account_id: str, region_name: str, principal_arn: str
 ) -> list[str]:
@@ -391,6 +403,7 @@ def check_services() -> None:
         "policies",
         "principal_policies",
         "principal_things",
+        "register_certificate",
     ):
         _require(hasattr(registry, attribute), f"moto's IoTBackend has no {attribute}")
     _require(
