@@ -21,11 +21,12 @@ import threading
 from typing import Optional
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["MockCertificateAuthority", "ServerCredentials", "mock_ca"]
+__all__ = ["MockCertificateAuthority", "ServerCredentials", "csr_signature_valid", "mock_ca"]
 
 #: AWS IoT's device certificates (CreateKeysAndCertificate, CreateCertificateFromCsr) are valid
 #: until the end of 2049 (https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html).
@@ -164,6 +165,27 @@ class MockCertificateAuthority:
 
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def csr_signature_valid(csr: x509.CertificateSigningRequest) -> bool:
+    """The CSR is signed by its own key. SHA-1 signatures count too: OpenSSL 3's own check
+    refuses them, yet they prove possession alike (moto's IoT tests send one)."""
+    if csr.is_signature_valid:
+        return True
+    algorithm = csr.signature_hash_algorithm
+    key = csr.public_key()
+    if not isinstance(algorithm, hashes.SHA1):
+        return False
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(csr.signature, csr.tbs_certrequest_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(csr.signature, csr.tbs_certrequest_bytes, ec.ECDSA(algorithm))
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError):
+        return False
+    return True
 
 
 def _write(path: str, data: bytes) -> None:

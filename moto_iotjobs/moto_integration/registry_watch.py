@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 
 from cryptography import x509
 
-from moto_iotjobs.devices.ca import mock_ca
+from moto_iotjobs.devices.ca import csr_signature_valid, mock_ca
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.protocol.errors import CONTROL_PLANE, InvalidRequestException, JobsError
 from moto_iotjobs.protocol.service_model import operation_spec
@@ -69,7 +69,7 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         the mock CA does, so the device holding the CSR's key can connect over mutual TLS."""
         try:
             csr = x509.load_pem_x509_csr(str(self._get_param("certificateSigningRequest") or "").encode())
-            if not csr.is_signature_valid:
+            if not csr_signature_valid(csr):
                 raise ValueError("signature")
             pem = mock_ca().issue_device_certificate(csr)
         except (ValueError, TypeError, UnicodeEncodeError):

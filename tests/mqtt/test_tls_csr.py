@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
 from .devices import THING_JOBS_POLICY, TlsDevice, write_credentials
@@ -100,3 +100,42 @@ def test_device_with_a_csr_certificate_connects_over_mtls_and_takes_a_job_to_suc
     execution = iot.describe_job_execution(jobId="csr-job", thingName="csr-device")["execution"]
     assert execution["status"] == "SUCCEEDED"
 
+
+
+def test_a_sha1_signed_csr_is_certified_and_a_tampered_one_is_refused(iotjobs):
+    """OpenSSL 3 no longer verifies SHA-1 signatures; a SHA-1-signed CSR (moto's own IoT tests
+    send one) is still certified. A CSR whose signature does not match its content is not."""
+    iot = iotjobs.client("iot")
+    key = rsa.generate_private_key(65537, 2048)
+    sha1 = _sha1_signed_csr(key, "old-device")
+    pem = sha1.public_bytes(serialization.Encoding.PEM).decode()
+    created = iot.create_certificate_from_csr(certificateSigningRequest=pem)
+    assert x509.load_pem_x509_certificate(created["certificatePem"].encode()).subject == sha1.subject
+
+    der = bytearray(_load_der(_csr(key, "honest")))
+    index = der.find(b"honest")
+    der[index:index + 6] = b"forged"
+    tampered = x509.load_der_x509_csr(bytes(der)).public_bytes(serialization.Encoding.PEM).decode()
+    with pytest.raises(ClientError) as raised:
+        iot.create_certificate_from_csr(certificateSigningRequest=tampered)
+    assert raised.value.response["Error"]["Code"] == "InvalidRequestException"
+
+
+def _der(tag: int, content: bytes) -> bytes:
+    length = len(content)
+    if length < 0x80:
+        return bytes([tag, length]) + content
+    size = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(size)]) + size + content
+
+
+def _sha1_signed_csr(key: Any, common_name: str) -> x509.CertificateSigningRequest:
+    """A CSR signed with sha1WithRSAEncryption, assembled by hand (OpenSSL 3 refuses to)."""
+    tbs = x509.load_pem_x509_csr(_csr(key, common_name).encode()).tbs_certrequest_bytes
+    signature = key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
+    sha1_with_rsa = bytes.fromhex("300d06092a864886f70d0101050500")
+    return x509.load_der_x509_csr(_der(0x30, tbs + sha1_with_rsa + _der(0x03, b"\x00" + signature)))
+
+
+def _load_der(pem: str) -> bytes:
+    return x509.load_pem_x509_csr(pem.encode()).public_bytes(serialization.Encoding.DER)
