@@ -266,6 +266,41 @@ def iam_account_for_key(access_key: str) -> Optional[tuple[str, str]]:
     return None
 
 
+class IamAccessKey(NamedTuple):
+    """An access key of moto's IAM (a user's, or an STS session's with its token)."""
+
+    account_id: str
+    access_key_id: str
+    secret_access_key: str
+    active: bool
+    principal_arn: str
+    session_token: Optional[str]
+
+
+def iam_access_key(access_key: str) -> Optional[IamAccessKey]:
+    """The secret and principal of an access key moto's IAM (or STS) issued, or None."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    found = iam_account_for_key(access_key)
+    if found is None:
+        return None
+    account_id, partition = found
+    key = iam_backends[account_id][partition].access_keys[access_key]
+    token = None
+    principal = f"arn:{partition}:iam::{account_id}:user/{key.user_name}"
+    if key.role_arn or key.user_name is None:
+        principal = str(key.role_arn or "")
+        account = sts_backends.get(account_id)
+        if account is not None and partition in account.keys():  # noqa: SIM118
+            for role in list(account[partition].assumed_roles):
+                if role.access_key_id == access_key:
+                    token, principal = role.session_token, role.arn
+    return IamAccessKey(
+        account_id, access_key, str(key.secret_access_key), key.status == "Active", principal, token
+    )
+
+
 def iam_knows_key(account_id: str, partition: str, access_key: str) -> bool:
     from moto.iam.models import iam_backends
 
