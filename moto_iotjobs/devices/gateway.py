@@ -95,9 +95,7 @@ class _Trust:
 
     def refresh(self) -> None:
         with self._lock:
-            for certificate_id, pem in registry_pems(self.account_id, self.region_name):
-                if certificate_id in self._trusted:
-                    continue
+            for certificate_id, pem in registry_pems(self.account_id, self.region_name, self._trusted):
                 self._trusted.add(certificate_id)
                 try:
                     for context in (self.context, self.port443_context):

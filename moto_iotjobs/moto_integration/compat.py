@@ -67,6 +67,11 @@ __all__ = [
     "RegistryCertificate",
     "RegistryThing",
     "iot_certificates",
+    "iot_certificate",
+    "iot_certificate_ids",
+    "iot_register_issued_certificate",
+    "IamAccessKey",
+    "iam_access_key",
     "iot_principal_policy_documents",
     "iot_principal_things",
     "iot_thing",
@@ -182,6 +187,19 @@ def iot_certificates(account_id: str, region_name: str) -> list[RegistryCertific
         RegistryCertificate(cert.certificate_id, cert.arn, cert.status, cert.certificate_pem)
         for cert in list(registry.certificates.values())
     ]
+
+
+def iot_certificate(account_id: str, region_name: str, certificate_id: str) -> Optional[RegistryCertificate]:
+    """One registry certificate by id (a dict lookup: per-connection checks stay O(1))."""
+    cert = iot_registry(account_id, region_name).certificates.get(certificate_id)
+    if cert is None:
+        return None
+    return RegistryCertificate(cert.certificate_id, cert.arn, cert.status, cert.certificate_pem)
+
+
+def iot_certificate_ids(account_id: str, region_name: str) -> list[str]:
+    """The ids of every registry certificate (cheap: no certificate is copied)."""
+    return list(iot_registry(account_id, region_name).certificates.keys())
 
 
 def iot_register_issued_certificate(
