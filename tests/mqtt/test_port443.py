@@ -8,6 +8,7 @@ import datetime
 import json
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from concurrent.futures import Future
 from typing import Any
@@ -67,7 +68,9 @@ def test_sdk_over_websocket_with_sigv4_takes_a_job_to_succeeded(iotjobs, port443
     thing_arn = iot.create_thing(thingName="browser-thing")["thingArn"]
     iot.create_job(jobId="ws-job", targets=[thing_arn], document=json.dumps({"op": "ws"}))
     connection = _ws_connection(port443, _iam_keys(iotjobs), "browser-thing")
+    started_at = time.perf_counter()
     connection.connect().result(10)
+    connect_ms = (time.perf_counter() - started_at) * 1000
     try:
         client = sdk_jobs.IotJobsClient(connection)
         started: Future[Any] = Future()
@@ -88,6 +91,7 @@ def test_sdk_over_websocket_with_sigv4_takes_a_job_to_succeeded(iotjobs, port443
     finally:
         connection.disconnect().result(10)
     assert iot.describe_job_execution(jobId="ws-job", thingName="browser-thing")["execution"]["status"] == "SUCCEEDED"
+    print(f"awscrt WebSocket+SigV4 connect via {port443.kind}: {connect_ms:.1f} ms")
 
 
 def test_sdk_over_websocket_with_sts_session_credentials(iotjobs, port443):
