@@ -104,6 +104,9 @@ def test_sdk_over_websocket_with_sts_session_credentials(iotjobs, port443):
     connection.disconnect().result(10)
     with pytest.raises(Exception, match="AWS_ERROR_HTTP_WEBSOCKET_UPGRADE_FAILURE"):
         _ws_connection(port443, keys, "session-client", "not-the-token").connect().result(10)
+    # botocore signs the token into the canonical query (the SDKs append it unsigned): both count
+    assert _upgrade(port443, keys, token=credentials["SessionToken"]) == "HTTP/1.1 101 Switching Protocols"
+    assert _upgrade(port443, keys).startswith("HTTP/1.1 403")  # a session key needs its token
 
 
 def test_sdk_over_websocket_with_an_unknown_or_wrong_key_is_refused(iotjobs, port443):
@@ -118,12 +121,13 @@ def test_sdk_over_websocket_with_an_unknown_or_wrong_key_is_refused(iotjobs, por
 
 
 def _upgrade(service: Any, keys: dict[str, str], service_name: str = "iotdevicegateway",
-             when: Any = None, region: str = REGION, path: str = "/mqtt") -> str:
+             when: Any = None, region: str = REGION, path: str = "/mqtt",
+             token: Any = None) -> str:
     """The HTTP status line answering a presigned WebSocket upgrade."""
     host = f"localhost:{service.alpn_port}"
     request = AWSRequest(method="GET", url=f"https://{host}{path}", headers={"host": host})
     signer = SigV4QueryAuth(
-        AwsCredentials(keys["access_key_id"], keys["secret_access_key"]), service_name, region,
+        AwsCredentials(keys["access_key_id"], keys["secret_access_key"], token), service_name, region,
         expires=3600,
     )
     with mock.patch("botocore.auth.get_current_datetime", lambda: when or datetime.datetime.utcnow()):
