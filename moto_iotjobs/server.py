@@ -53,12 +53,21 @@ def port_in_use(host: str, port: int) -> bool:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(address)
+        except PermissionError:
+            fail(
+                f"may not bind {host}:{port}: ports below 1024 (such as 443) need root or "
+                "CAP_NET_BIND_SERVICE (e.g. sudo setcap cap_net_bind_service=+ep on the python "
+                "binary); or choose a port above 1023"
+            )
         except OSError:
             return True
     return False
 
 
-def start_mqtt(host: str, port: Optional[int], kind: str, tls_port: Optional[int] = None) -> MqttJobsService:
+def start_mqtt(
+    host: str, port: Optional[int], kind: str, tls_port: Optional[int] = None,
+    alpn_port: Optional[int] = None,
+) -> MqttJobsService:
     """The MQTT broker for --mqtt-port (and the mutual-TLS listener for --mqtt-tls-port), or
     exit 2 saying why it cannot run here."""
     port = port or 0
@@ -66,6 +75,8 @@ def start_mqtt(host: str, port: Optional[int], kind: str, tls_port: Optional[int
         fail(f"MQTT port {host}:{port} is already in use (--mqtt-port); choose another, or 0 for any free port")
     if tls_port is not None and port_in_use(host, tls_port):
         fail(f"MQTT TLS port {host}:{tls_port} is already in use (--mqtt-tls-port); choose another, or 0")
+    if alpn_port is not None and port_in_use(host, alpn_port):
+        fail(f"MQTT port {host}:{alpn_port} is already in use (--mqtt-alpn-port); choose another, or 0")
     if kind == "amqtt" and sys.version_info < (3, 10):
         fail(
             f"--mqtt-port with the default amqtt broker needs Python 3.10+ (this is "
@@ -78,7 +89,9 @@ def start_mqtt(host: str, port: Optional[int], kind: str, tls_port: Optional[int
     except ImportError as problem:
         fail(f"--mqtt-port needs the [mqtt] extra (pip install \".[mqtt]\" in the checkout): {problem}")
     try:
-        return MqttJobsService(host=host, port=port, kind=kind, tls_port=tls_port).start()  # type: ignore[arg-type]
+        return MqttJobsService(
+            host=host, port=port, kind=kind, tls_port=tls_port, alpn_port=alpn_port  # type: ignore[arg-type]
+        ).start()
     except BrokerError as problem:
         fail(" ".join(str(problem).split()))  # a broker's log may span lines
 
@@ -108,6 +121,14 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         default=None,
         help="also run the mutual-TLS MQTT listener (registry certificates, IoT policies) on this "
         "port (AWS: 8883; 0: any free port); implies a broker (plain port: --mqtt-port or any)",
+    )
+    parser.add_argument(
+        "--mqtt-alpn-port",
+        type=int,
+        default=None,
+        help="also serve what AWS IoT serves on port 443 on this port: MQTT over mutual TLS for "
+        "clients with ALPN x-amzn-mqtt-ca, MQTT over WebSocket (wss://host:port/mqtt, SigV4 "
+        "with moto's IAM keys) for the others. 443 itself needs root or CAP_NET_BIND_SERVICE",
     )
     parser.add_argument(
         "--mqtt-broker",
@@ -159,8 +180,10 @@ def main(argv: Optional[list[str]] = None) -> None:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     register()
     mqtt = None
-    if args.mqtt_port is not None or args.mqtt_tls_port is not None:
-        mqtt = start_mqtt(args.host, args.mqtt_port, args.mqtt_broker, args.mqtt_tls_port)
+    if args.mqtt_port is not None or args.mqtt_tls_port is not None or args.mqtt_alpn_port is not None:
+        mqtt = start_mqtt(
+            args.host, args.mqtt_port, args.mqtt_broker, args.mqtt_tls_port, args.mqtt_alpn_port
+        )
         print(
             f"moto-iotjobs: Jobs MQTT API on mqtt://{mqtt.host}:{mqtt.port} "
             "(plain TCP, unauthenticated)",
@@ -170,6 +193,13 @@ def main(argv: Optional[list[str]] = None) -> None:
             print(
                 f"moto-iotjobs: Jobs MQTT API on mqtts://{mqtt.host}:{mqtt.tls_port} "
                 f"(mutual TLS, IoT policies); CA file {mqtt.ca_path}",
+                flush=True,
+            )
+        if mqtt.alpn_port is not None:
+            print(
+                f"moto-iotjobs: port-443 listener on {mqtt.host}:{mqtt.alpn_port}: MQTT over mutual "
+                f"TLS with ALPN x-amzn-mqtt-ca, MQTT over WebSocket at "
+                f"wss://{mqtt.host}:{mqtt.alpn_port}/mqtt (SigV4)",
                 flush=True,
             )
     from moto_iotjobs.serving.guard import GuardPolicy

@@ -21,11 +21,16 @@ import threading
 from typing import Optional
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["MockCertificateAuthority", "ServerCredentials", "mock_ca"]
+__all__ = ["MockCertificateAuthority", "ServerCredentials", "csr_signature_valid", "mock_ca"]
+
+#: AWS IoT's device certificates (CreateKeysAndCertificate, CreateCertificateFromCsr) are valid
+#: until the end of 2049 (https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html).
+DEVICE_NOT_AFTER = datetime.datetime(2049, 12, 31, 23, 59, 59, tzinfo=datetime.timezone.utc)
 
 _VALIDITY = datetime.timedelta(days=3650)
 _BACKDATE = datetime.timedelta(days=1)  # clock skew between the mock and a device
@@ -134,8 +139,53 @@ class MockCertificateAuthority:
         _write(key_path, _pem_key(key))
         return ServerCredentials(cert_path, key_path)
 
+    def issue_device_certificate(self, csr: x509.CertificateSigningRequest) -> str:
+        """A client certificate (PEM) for the CSR's own public key and subject, signed by this
+        CA: the device keeps its private key and proves possession in the TLS handshake."""
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(csr.subject)
+            .issuer_name(self.certificate.subject)
+            .public_key(csr.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - _BACKDATE)
+            .not_valid_after(DEVICE_NOT_AFTER)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(
+                x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
+            )
+            .add_extension(
+                x509.AuthorityKeyIdentifier.from_issuer_public_key(self._key.public_key()),
+                critical=False,
+            )
+            .sign(self._key, hashes.SHA256())
+        )
+        return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
     def remove(self) -> None:
         shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def csr_signature_valid(csr: x509.CertificateSigningRequest) -> bool:
+    """The CSR is signed by its own key. SHA-1 signatures count too: OpenSSL 3's own check
+    refuses them, yet they prove possession alike (moto's IoT tests send one)."""
+    if csr.is_signature_valid:
+        return True
+    algorithm = csr.signature_hash_algorithm
+    key = csr.public_key()
+    if not isinstance(algorithm, hashes.SHA1):
+        return False
+    try:
+        if isinstance(key, rsa.RSAPublicKey):
+            key.verify(csr.signature, csr.tbs_certrequest_bytes, padding.PKCS1v15(), algorithm)
+        elif isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(csr.signature, csr.tbs_certrequest_bytes, ec.ECDSA(algorithm))
+        else:
+            return False
+    except (InvalidSignature, UnsupportedAlgorithm, ValueError):
+        return False
+    return True
 
 
 def _write(path: str, data: bytes) -> None:

@@ -25,12 +25,13 @@ import logging
 import socket
 import ssl
 import threading
-from typing import Optional
+from typing import Optional, Protocol, Union
 
-from moto_iotjobs.devices import packets
+from moto_iotjobs.devices import packets, websocket
 from moto_iotjobs.devices.ca import MockCertificateAuthority, mock_ca
-from moto_iotjobs.devices.identity import DeviceIdentity, identify, registry_pems
+from moto_iotjobs.devices.identity import identify, registry_pems
 from moto_iotjobs.devices.packets import MalformedPacket, Packet, read_packet
+from moto_iotjobs.devices.sigv4 import SignatureRejected, verify_presigned
 from moto_iotjobs.mqtt.stopping import StopsOnExit
 
 __all__ = ["DEFAULT_TLS_PORT", "TlsGateway", "GatewayError"]
@@ -48,23 +49,41 @@ class GatewayError(RuntimeError):
     """The TLS gateway could not start."""
 
 
+class Principal(Protocol):
+    """Who a connection is: a registry certificate (DeviceIdentity) or an IAM identity."""
+
+    def allows(self, action: str, name: str) -> bool: ...
+
+    def status(self) -> Optional[str]: ...
+
+
+ClientWriter = Union[asyncio.StreamWriter, websocket.FrameWriter]
+
+
 class _Trust:
     """The server SSL context and the registry certificates already in its trust store."""
 
     def __init__(self, ca: MockCertificateAuthority, account_id: str, region_name: str) -> None:
         self.account_id, self.region_name = account_id, region_name
-        credentials = ca.server_credentials(region_name)
+        self.ca = ca
+        self.context = self._context(ssl.CERT_REQUIRED, [ALPN_MQTT, "mqtt"])
+        # Port 443 at AWS: mTLS when the client names ALPN x-amzn-mqtt-ca, else WebSocket
+        # (server-authenticated TLS, SigV4 in the upgrade request).
+        self.port443_context = self._context(ssl.CERT_OPTIONAL, [ALPN_MQTT, "http/1.1"])
+        self._trusted: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _context(self, verify_mode: ssl.VerifyMode, alpn: list[str]) -> ssl.SSLContext:
+        credentials = self.ca.server_credentials(self.region_name)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         context.load_cert_chain(credentials.cert_path, credentials.key_path)
-        context.verify_mode = ssl.CERT_REQUIRED
+        context.verify_mode = verify_mode
         context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
-        context.load_verify_locations(cadata=ca.ca_pem.decode("ascii"))
-        context.set_alpn_protocols([ALPN_MQTT, "mqtt"])
+        context.load_verify_locations(cadata=self.ca.ca_pem.decode("ascii"))
+        context.set_alpn_protocols(alpn)
         context.sni_callback = self._on_client_hello
-        self.context = context
-        self._trusted: set[str] = set()
-        self._lock = threading.Lock()
+        return context
 
     def _on_client_hello(self, sock: object, server_name: Optional[str], context: object) -> None:
         """Runs before the client's certificate is verified: trust new registry certificates."""
@@ -76,12 +95,11 @@ class _Trust:
 
     def refresh(self) -> None:
         with self._lock:
-            for certificate_id, pem in registry_pems(self.account_id, self.region_name):
-                if certificate_id in self._trusted:
-                    continue
+            for certificate_id, pem in registry_pems(self.account_id, self.region_name, self._trusted):
                 self._trusted.add(certificate_id)
                 try:
-                    self.context.load_verify_locations(cadata=pem)
+                    for context in (self.context, self.port443_context):
+                        context.load_verify_locations(cadata=pem)
                 except (ssl.SSLError, ValueError):
                     log.debug("registry certificate %s is not loadable", certificate_id)
 
@@ -98,10 +116,14 @@ class TlsGateway(StopsOnExit):
         host: str = "127.0.0.1",
         port: int = DEFAULT_TLS_PORT,
         ca: Optional[MockCertificateAuthority] = None,
+        alpn_port: Optional[int] = None,
     ) -> None:
         self.broker_host, self.broker_port = broker_host, broker_port
         self.account_id, self.region_name = account_id, region_name
         self.host, self.port = host, port
+        #: AWS's port 443: MQTT over mTLS with ALPN x-amzn-mqtt-ca, else MQTT over WebSocket.
+        self.alpn_port = alpn_port
+        self._alpn_server: Optional[asyncio.AbstractServer] = None
         self.ca = ca or mock_ca()
         self._trust = _Trust(self.ca, account_id, region_name)
         self._loop: Optional[asyncio.AbstractEventLoop] = None
@@ -147,9 +169,25 @@ class TlsGateway(StopsOnExit):
                 )
             )
             self.port = self._server.sockets[0].getsockname()[1]
+            if self.alpn_port is not None:
+                self._alpn_server = loop.run_until_complete(
+                    asyncio.start_server(
+                        self._serve_port443,
+                        self.host,
+                        self.alpn_port,
+                        ssl=self._trust.port443_context,
+                        ssl_handshake_timeout=CONNECT_TIMEOUT,
+                        reuse_address=True,
+                    )
+                )
+                self.alpn_port = self._alpn_server.sockets[0].getsockname()[1]
         except BaseException as error:  # bind failure: reported by start()
             self._error = error
             self._ready.set()
+            if self._server is not None:
+                self._server.close()
+                loop.run_until_complete(self._server.wait_closed())
+                self._server = None
             loop.close()
             return
         self._ready.set()
@@ -159,6 +197,9 @@ class TlsGateway(StopsOnExit):
 
     async def _shutdown(self) -> None:
         server, self._server = self._server, None
+        alpn_server, self._alpn_server = self._alpn_server, None
+        if alpn_server is not None:
+            alpn_server.close()
         if server is not None:
             server.close()
         for writer in list(self._connections):
@@ -170,6 +211,8 @@ class TlsGateway(StopsOnExit):
             await asyncio.wait(tasks, timeout=2.0)
         if server is not None:
             await server.wait_closed()
+        if alpn_server is not None:
+            await alpn_server.wait_closed()
 
     def stop(self) -> None:
         loop, thread = self._loop, self._thread
@@ -202,15 +245,61 @@ class TlsGateway(StopsOnExit):
             await _close(writer)
 
 
+    async def _serve_port443(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        ssl_object = writer.get_extra_info("ssl_object")
+        if ssl_object is not None and ssl_object.selected_alpn_protocol() == ALPN_MQTT:
+            await self._serve_client(reader, writer)
+        else:
+            await self._serve_websocket(reader, writer)
+
+    async def _serve_websocket(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """``wss://host:port/mqtt`` signed with SigV4: the IAM principal, then the relay."""
+        self._connections.add(writer)
+        client: ClientWriter = writer
+        pump: Optional[asyncio.Task[None]] = None
+        try:
+            request = await asyncio.wait_for(websocket.read_upgrade(reader), CONNECT_TIMEOUT)
+            if request is None:
+                return
+            problem = request.problem()
+            if problem is not None:
+                websocket.refuse(writer, 400, "Bad Request", problem)
+                return
+            try:
+                principal = verify_presigned(
+                    request.method, request.path, request.query, request.headers,
+                    self.account_id, self.region_name,
+                )
+            except SignatureRejected as rejected:
+                websocket.refuse(writer, 403, "Forbidden", str(rejected))
+                return
+            websocket.accept(writer, request)
+            stream, client, pump = websocket.open_pipe(reader, writer)
+            await _Relay(self, stream, client, principal).run()
+        except (MalformedPacket, ConnectionError, asyncio.IncompleteReadError, ssl.SSLError,
+                asyncio.TimeoutError, OSError):
+            pass
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("MQTT WebSocket connection failed")
+        finally:
+            if pump is not None:
+                pump.cancel()
+            self._connections.discard(writer)
+            await _close(client)
+
+
 class _Relay:
     """One device connection: CONNECT authorised, then two pumps that judge each packet."""
 
     def __init__(self, gateway: TlsGateway, reader: asyncio.StreamReader,
-                 writer: asyncio.StreamWriter) -> None:
+                 writer: ClientWriter, principal: Optional[Principal] = None) -> None:
         self.gateway = gateway
         self.client_reader, self.client_writer = reader, writer
         self.level = 4
-        self.identity: Optional[DeviceIdentity] = None
+        self.principal = principal  # given: authenticated before MQTT (WebSocket SigV4)
+        self.identity: Optional[Principal] = None
         self.client_aliases: dict[int, str] = {}
         self.broker_aliases: dict[int, str] = {}
         self.dropped_qos2: set[int] = set()
@@ -248,6 +337,9 @@ class _Relay:
             broker_writer.transport.abort()
 
     def _authorise_connect(self, client_id: str) -> bool:
+        if self.principal is not None:
+            self.identity = self.principal
+            return self.principal.status() == "ACTIVE" and self.principal.allows("iot:Connect", client_id)
         ssl_object = self.client_writer.get_extra_info("ssl_object")
         der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
         if not der:
@@ -370,7 +462,7 @@ class _Relay:
         return packets.encode_suback(packet_id, self.level, merged, properties)
 
 
-async def _close(writer: asyncio.StreamWriter) -> None:
+async def _close(writer: ClientWriter) -> None:
     """Close after the last bytes (a refusing CONNACK, a SUBACK) reached the peer."""
     if writer.transport.is_closing():
         writer.transport.abort()

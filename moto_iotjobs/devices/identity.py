@@ -50,9 +50,22 @@ def pem_to_der(pem: str) -> Optional[bytes]:
         return None
 
 
-def registry_pems(account_id: str, region_name: str) -> list[tuple[str, str]]:
-    """(certificate id, PEM) of every registry certificate, whatever its status."""
-    return [(c.certificate_id, c.pem) for c in compat.iot_certificates(account_id, region_name)]
+def registry_pems(
+    account_id: str, region_name: str, known: frozenset[str] | set[str] = frozenset()
+) -> list[tuple[str, str]]:
+    """(certificate id, PEM) of every registry certificate not in ``known``, whatever its
+    status (the ids are listed; only new certificates are read: cheap with a large fleet)."""
+    found = []
+    for certificate_id in compat.iot_certificate_ids(account_id, region_name):
+        if certificate_id not in known:
+            cert = compat.iot_certificate(account_id, region_name, certificate_id)
+            if cert is not None:
+                found.append((certificate_id, cert.pem))
+    return found
+
+
+#: DER -> certificate id per (account, region), rebuilt when a certificate is not found.
+_der_index: dict[tuple[str, str], dict[bytes, str]] = {}
 
 
 def _certificate_variables(der: bytes) -> dict[str, str]:
@@ -90,10 +103,8 @@ class DeviceIdentity:
 
     def status(self) -> Optional[str]:
         """The certificate's status now (None: deleted from the registry)."""
-        for cert in compat.iot_certificates(self.account_id, self.region_name):
-            if cert.certificate_id == self.certificate_id:
-                return cert.status
-        return None
+        cert = compat.iot_certificate(self.account_id, self.region_name, self.certificate_id)
+        return None if cert is None else cert.status
 
     def context(self) -> PolicyContext:
         """Policy variables of this connection, read from the registry now."""
@@ -123,14 +134,18 @@ class DeviceIdentity:
 
 def identify(account_id: str, region_name: str, der: bytes) -> Optional[DeviceIdentity]:
     """The registry certificate whose DER is ``der`` (any status), or None."""
-    for cert in compat.iot_certificates(account_id, region_name):
-        candidate = pem_to_der(cert.pem)
-        if candidate == der:
+    key = (account_id, region_name)
+    for rebuild in (False, True):
+        if rebuild:
+            _der_index[key] = {
+                found: cert.certificate_id
+                for cert in compat.iot_certificates(account_id, region_name)
+                if (found := pem_to_der(cert.pem)) is not None
+            }
+        certificate_id = _der_index.get(key, {}).get(der)
+        cert = compat.iot_certificate(account_id, region_name, certificate_id) if certificate_id else None
+        if cert is not None and pem_to_der(cert.pem) == der:
             return DeviceIdentity(
-                account_id,
-                region_name,
-                cert.certificate_id,
-                cert.arn,
-                _certificate_variables(der),
+                account_id, region_name, cert.certificate_id, cert.arn, _certificate_variables(der)
             )
     return None

@@ -48,6 +48,7 @@ import moto
 from moto.core.base_backend import BackendDict, BaseBackend
 
 from moto_iotjobs.moto_integration.compat_state import (  # noqa: F401 - re-exported
+    IamAccessKey,
     RegistryCertificate,
     RegistryThing,
     backend_of,
@@ -57,11 +58,15 @@ from moto_iotjobs.moto_integration.compat_state import (  # noqa: F401 - re-expo
     forget_thing_in_groups,
     group_member_setter,
     group_version,
+    iam_access_key,
     iam_account_for_key,
     iam_knows_key,
+    iot_certificate,
+    iot_certificate_ids,
     iot_certificates,
     iot_principal_policy_documents,
     iot_principal_things,
+    iot_register_issued_certificate,
     iot_registry,
     iot_thing,
     iotdata_backend,
@@ -97,6 +102,11 @@ __all__ = [
     "RegistryCertificate",
     "RegistryThing",
     "iot_certificates",
+    "iot_certificate",
+    "iot_certificate_ids",
+    "iot_register_issued_certificate",
+    "IamAccessKey",
+    "iam_access_key",
     "iot_principal_policy_documents",
     "iot_principal_things",
     "iot_thing",
@@ -355,6 +365,7 @@ def check_services() -> None:
         "policies",
         "principal_policies",
         "principal_things",
+        "register_certificate",
     ):
         _require(hasattr(registry, attribute), f"moto's IoTBackend has no {attribute}")
     _require(

@@ -314,3 +314,63 @@ def backend_of(backends: BackendDict[Any], account_id: str, region_name: str) ->
     if backend is not None:
         return backend
     return backends[account_id][region_name]
+
+
+def iot_certificate(account_id: str, region_name: str, certificate_id: str) -> Optional[RegistryCertificate]:
+    """One registry certificate by id (a dict lookup: per-connection checks stay O(1))."""
+    cert = iot_registry(account_id, region_name).certificates.get(certificate_id)
+    if cert is None:
+        return None
+    return RegistryCertificate(cert.certificate_id, cert.arn, cert.status, cert.certificate_pem)
+
+
+def iot_certificate_ids(account_id: str, region_name: str) -> list[str]:
+    """The ids of every registry certificate (cheap: no certificate is copied)."""
+    return list(iot_registry(account_id, region_name).certificates.keys())
+
+
+def iot_register_issued_certificate(
+    account_id: str, region_name: str, certificate_pem: str, set_as_active: bool
+) -> RegistryCertificate:
+    """Store a certificate the mock issued (CreateCertificateFromCsr) as moto stores its own:
+    INACTIVE unless ``set_as_active``, with moto's certificate id for that PEM."""
+    registry = iot_registry(account_id, region_name)
+    cert = registry.register_certificate(
+        certificate_pem, ca_certificate_pem=None, set_as_active=set_as_active, status="INACTIVE"
+    )
+    return RegistryCertificate(cert.certificate_id, cert.arn, cert.status, cert.certificate_pem)
+
+
+class IamAccessKey(NamedTuple):
+    """An access key of moto's IAM (a user's, or an STS session's with its token)."""
+
+    account_id: str
+    access_key_id: str
+    secret_access_key: str
+    active: bool
+    principal_arn: str
+    session_token: Optional[str]
+
+
+def iam_access_key(access_key: str) -> Optional[IamAccessKey]:
+    """The secret and principal of an access key moto's IAM (or STS) issued, or None."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    found = iam_account_for_key(access_key)
+    if found is None:
+        return None
+    account_id, partition = found
+    key = iam_backends[account_id][partition].access_keys[access_key]
+    token = None
+    principal = f"arn:{partition}:iam::{account_id}:user/{key.user_name}"
+    if key.role_arn or key.user_name is None:
+        principal = str(key.role_arn or "")
+        account = sts_backends.get(account_id)
+        if account is not None and partition in account.keys():  # noqa: SIM118
+            for role in list(account[partition].assumed_roles):
+                if role.access_key_id == access_key:
+                    token, principal = role.session_token, role.arn
+    return IamAccessKey(
+        account_id, access_key, str(key.secret_access_key), key.status == "Active", principal, token
+    )

@@ -11,15 +11,20 @@ moto's registry is put back as it was (`compat.registry_snapshot`), the jobs' ch
 undone (`backend.atomic()`), and the caller gets a 500 InternalFailureException.
 CreateThing checks the name against botocore's model first (moto accepts `/`, `+`, `#`, NUL,
 200 characters; a thing named `victim/jobs/notify-next` would publish onto another device's
-topics).
+topics). CreateCertificateFromCsr certifies the CSR's own key (moto certifies a fresh key it
+discards, so no device could ever use the certificate).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any, Callable, Optional
 from urllib.parse import unquote
 
+from cryptography import x509
+
+from moto_iotjobs.devices.ca import csr_signature_valid, mock_ca
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.protocol.errors import (
     CONTROL_PLANE,
@@ -202,6 +207,29 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
                     ).to_response(CONTROL_PLANE)
                 )
         return super().update_indexing_configuration()
+
+    def create_certificate_from_csr(self) -> Any:
+        """AWS signs the CSR's public key (https://docs.aws.amazon.com/iot/latest/apireference/API_CreateCertificateFromCsr.html);
+        the mock CA does, so the device holding the CSR's key can connect over mutual TLS."""
+        try:
+            csr = x509.load_pem_x509_csr(str(self._get_param("certificateSigningRequest") or "").encode())
+            if not csr_signature_valid(csr):
+                raise ValueError("signature")
+            pem = mock_ca().issue_device_certificate(csr)
+        except (ValueError, TypeError, UnicodeEncodeError):
+            status, headers, body = InvalidRequestException(
+                "The certificate signing request is not a valid PEM-encoded PKCS#10 request"
+            ).to_response(CONTROL_PLANE)
+            return body, {**headers, "status": status}
+        certificate = moto_compat.iot_register_issued_certificate(
+            self.current_account, self.region, pem, bool(self._get_bool_param("setAsActive", False))
+        )
+        created = {
+            "certificateArn": certificate.arn,
+            "certificateId": certificate.certificate_id,
+            "certificatePem": certificate.pem,
+        }
+        return json.dumps(created), {"status": 200, "Content-Type": "application/json"}
 
     def _thing_name_param(self) -> Optional[str]:
         name = self._get_param("thingName")

@@ -22,7 +22,7 @@ yields the running ``MqttJobsService``; ``@pytest.mark.parametrize("iotjobs_mqtt
 runs it beside moto's server.
 
 - ``jobs_broker(host="127.0.0.1", port=0, kind="amqtt", region_name="us-east-1",
-  account_id=None, tls_port=None)``: a context manager for use while a moto mock is active; yields the started
+  account_id=None, tls_port=None, alpn_port=None)``: a context manager for use while a moto mock is active; yields the started
   ``MqttJobsService`` (``.host``, ``.port``, ``.url``) and stops it on exit.
 - ``MqttJobsService(...)``: the same with ``start()``/``stop()``, for servers and long-lived use.
 - ``kind="amqtt"`` (default) embeds a pure-Python MQTT 3.1.1 broker; ``kind="mosquitto"`` runs
@@ -93,6 +93,7 @@ def jobs_broker(
     region_name: str = "us-east-1",
     account_id: Optional[str] = None,
     tls_port: Optional[int] = None,
+    alpn_port: Optional[int] = None,
 ) -> Iterator[MqttJobsService]:
     """Run the Jobs MQTT API on a local broker for the duration of a ``with`` block.
 
@@ -113,6 +114,7 @@ def jobs_broker(
         region_name=region_name,
         account_id=account_id,
         tls_port=tls_port,
+        alpn_port=alpn_port,
     )
     with service:
         yield service

@@ -15,7 +15,9 @@ them all.
 ``tls_port`` (e.g. 8883, or 0 for a free port) adds the mutual-TLS listener devices use at AWS:
 registry certificates and IoT policies are enforced there (``moto_iotjobs.devices.gateway``).
 The plain ``port`` stays open for quick tests and is UNAUTHENTICATED: anyone may connect,
-subscribe and publish there.
+subscribe and publish there. ``alpn_port`` adds what AWS serves on port 443: MQTT over mTLS
+for clients naming ALPN ``x-amzn-mqtt-ca``, and MQTT over WebSocket (``wss://host:port/mqtt``,
+SigV4 with moto's IAM keys) for the others; it implies the TLS listener (any free port).
 """
 
 from __future__ import annotations
@@ -61,10 +63,13 @@ class MqttJobsService(StopsOnExit):
         region_name: str = DEFAULT_REGION,
         account_id: Optional[str] = None,
         tls_port: Optional[int] = None,
+        alpn_port: Optional[int] = None,
     ) -> None:
         self.host = host
         self.tls_port = tls_port
         self._requested_tls_port = tls_port
+        self.alpn_port = alpn_port
+        self._requested_alpn_port = alpn_port
         self._gateway: Any = None
         self.port = port
         self._requested = (host, port)  # a restart binds as asked again (port 0: any free port)
@@ -106,7 +111,7 @@ class MqttJobsService(StopsOnExit):
             self._broker, self._bridge = broker, bridge
             self.host, self.port = broker.host, broker.port
             notifications.add_sink(self._notify, self.account_id, self.region_name)
-        if self._requested_tls_port is not None:
+        if self._requested_tls_port is not None or self._requested_alpn_port is not None:
             self._start_tls()
         return self
 
@@ -117,11 +122,12 @@ class MqttJobsService(StopsOnExit):
             self._gateway = TlsGateway(
                 self.host, self.port, self.account_id, self.region_name,
                 host=self._requested[0], port=self._requested_tls_port or 0,
+                alpn_port=self._requested_alpn_port,
             ).start()
         except BaseException:
             self.stop()
             raise
-        self.tls_port = self._gateway.port
+        self.tls_port, self.alpn_port = self._gateway.port, self._gateway.alpn_port
 
     @property
     def ca_path(self) -> Optional[str]:

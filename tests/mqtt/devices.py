@@ -91,14 +91,21 @@ class TlsDevice:
         client_id: str,
         mqtt5: bool = False,
         host: str = "localhost",
+        alpn: Optional[list[str]] = None,
     ) -> None:
         self.mqtt5 = mqtt5
         self.client = Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=MQTTv5 if mqtt5 else MQTTv311
         )
-        self.client.tls_set(
-            ca_certs=ca_path, certfile=credentials.cert_path, keyfile=credentials.key_path
-        )
+        if alpn is None:
+            self.client.tls_set(
+                ca_certs=ca_path, certfile=credentials.cert_path, keyfile=credentials.key_path
+            )
+        else:  # as AWS IoT's port 443 expects: ALPN x-amzn-mqtt-ca
+            context = ssl.create_default_context(cafile=ca_path)
+            context.load_cert_chain(credentials.cert_path, credentials.key_path)
+            context.set_alpn_protocols(alpn)
+            self.client.tls_set_context(context)
         self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
         self.connack: queue.Queue[Any] = queue.Queue()
         self.disconnected = threading.Event()

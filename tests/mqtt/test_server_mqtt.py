@@ -103,3 +103,46 @@ def test_server_mqtt_tls_port_serves_devices_with_registry_certificates(monkeypa
         output, _ = process.communicate(timeout=10)
     assert f"mqtts://127.0.0.1:{tls_port}" in output and "CA file" in output
     assert "unauthenticated" in output
+
+
+def test_server_mqtt_alpn_port_serves_alpn_mtls_and_sigv4_websocket(monkeypatch):
+    """`--mqtt-alpn-port`: AWS's port-443 listener on a high port: a device naming ALPN
+    x-amzn-mqtt-ca connects with mTLS; a WebSocket upgrade signed by an IAM key is accepted."""
+    import os
+    import tempfile
+
+    from .devices import CONNECT_ANY_POLICY, TlsDevice, write_credentials
+    from .test_port443 import _upgrade
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    http_port, alpn_port = free_port(), free_port()
+    process = start_server_process(http_port, "--mqtt-alpn-port", str(alpn_port))
+    endpoint = f"http://127.0.0.1:{http_port}"
+    try:
+        ca_path = os.path.join(tempfile.mkdtemp(prefix="alpn-ca-"), "ca.pem")
+        with open(ca_path, "wb") as handle:
+            handle.write(requests.get(f"{endpoint}/moto-api/iotjobs/ca.pem", timeout=5).content)
+        iot = boto3.client("iot", region_name="us-east-1", endpoint_url=endpoint)
+        created = iot.create_keys_and_certificate(setAsActive=True)
+        iot.create_policy(policyName="connect", policyDocument=CONNECT_ANY_POLICY)
+        iot.attach_policy(policyName="connect", target=created["certificateArn"])
+        credentials = write_credentials(
+            created["certificatePem"], created["keyPair"]["PrivateKey"],
+            created["certificateArn"], created["certificateId"],
+        )
+        device = TlsDevice(alpn_port, ca_path, credentials, "dev1", alpn=["x-amzn-mqtt-ca"])
+        try:
+            assert device.accepted
+        finally:
+            device.close()
+        iam = boto3.client("iam", region_name="us-east-1", endpoint_url=endpoint)
+        iam.create_user(UserName="web")
+        key = iam.create_access_key(UserName="web")["AccessKey"]
+        keys = {"access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"]}
+        service = SimpleNamespace(alpn_port=alpn_port, ca_path=ca_path)
+        assert _upgrade(service, keys) == "HTTP/1.1 101 Switching Protocols"
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert f"wss://127.0.0.1:{alpn_port}/mqtt" in output and "x-amzn-mqtt-ca" in output
