@@ -134,6 +134,27 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     front.add_argument("--ssl", action="store_true", help="HTTPS with a self-signed certificate made at start")
     front.add_argument("--ssl-cert", help="HTTPS with this certificate (PEM; with --ssl-key)")
     front.add_argument("--ssl-key", help="the private key of --ssl-cert (PEM)")
+    state = parser.add_argument_group("persistence (docs/persistence.md)")
+    state.add_argument(
+        "--state-dir",
+        default=os.environ.get("MOTO_IOTJOBS_STATE_DIR"),
+        help="keep the state in this directory across restarts and crashes (journal + "
+        "snapshots); default $MOTO_IOTJOBS_STATE_DIR; none: in memory only",
+    )
+    state.add_argument(
+        "--fsync",
+        choices=("always", "batch"),
+        default=os.environ.get("MOTO_IOTJOBS_FSYNC", "batch"),
+        help="always: each change reaches the disk before its response (survives power loss); "
+        "batch (default): written before the response (survives a crash or kill -9), synced "
+        "to disk every second",
+    )
+    state.add_argument(
+        "--compact-mb",
+        type=float,
+        default=64.0,
+        help="snapshot the state and restart the journal when it exceeds this size (default 64)",
+    )
     logs = parser.add_argument_group("request log")
     logs.add_argument(
         "--log-level",
@@ -158,6 +179,9 @@ def main(argv: Optional[list[str]] = None) -> None:
         fail(f"HTTP port {args.host}:{args.port} is already in use (--port); choose another")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     register()
+    persistence = None
+    if args.state_dir:
+        persistence = start_persistence(args.state_dir, args.fsync, args.compact_mb)
     mqtt = None
     if args.mqtt_port is not None or args.mqtt_tls_port is not None:
         mqtt = start_mqtt(args.host, args.mqtt_port, args.mqtt_broker, args.mqtt_tls_port)
@@ -207,7 +231,32 @@ def main(argv: Optional[list[str]] = None) -> None:
         server.server_close()
         if mqtt is not None:
             mqtt.stop()
+        if persistence is not None:
+            from moto_iotjobs.serving.persistence import disable_persistence
+
+            disable_persistence()
     print("moto-iotjobs: stopped", flush=True)
+
+
+def start_persistence(state_dir: str, fsync: str, compact_mb: float) -> Any:
+    """Restore the state of --state-dir and journal what follows, or exit 2 saying why not."""
+    from moto_iotjobs.serving.persistence import IncompatibleState, StateDirBusy, enable_persistence
+
+    try:
+        persistence = enable_persistence(state_dir, fsync=fsync, compact_bytes=int(compact_mb * 1024 * 1024))
+    except (IncompatibleState, StateDirBusy, OSError) as problem:
+        fail(f"--state-dir: {problem}")
+    from moto_iotjobs.serving import persistence as state
+
+    restored = state.last_restore
+    if restored is not None:
+        print(
+            f"moto-iotjobs: state dir {state_dir}: restored in {restored.seconds:.2f} s "
+            f"(snapshot: {'yes' if restored.snapshot_loaded else 'no'}, "
+            f"{restored.records_replayed} journal records)",
+            flush=True,
+        )
+    return persistence
 
 
 def stop_on_signals(server: Any) -> None:
