@@ -256,6 +256,18 @@ def start_persistence(state_dir: str, fsync: str, compact_mb: float) -> Any:
             f"{restored.records_replayed} journal records)",
             flush=True,
         )
+        if restored.dropped_bytes:
+            print(
+                f"moto-iotjobs: warning: dropped a damaged tail of {restored.dropped_bytes} bytes "
+                "from the journal (a crash mid-write); everything before it is restored",
+                flush=True,
+            )
+        if restored.records_diverged:
+            print(
+                f"moto-iotjobs: warning: {restored.records_diverged} journal records failed on "
+                "replay (see the log)",
+                flush=True,
+            )
     return persistence
 
 
