@@ -303,3 +303,83 @@ def test_journal_reader_stops_at_a_bad_crc(tmp_path: Path) -> None:
     assert contents.dropped_bytes > 0 and contents.good_end < len(data)
     os.truncate(path, contents.good_end)
     assert len(journal.read_journal(path).records) == 2
+
+
+def _wipe_state() -> None:
+    """What a new process starts with: no backend state."""
+    from moto.core.base_backend import BackendDict
+
+    BackendDict.reset()
+
+
+@pytest.mark.mqtt
+@pytest.mark.timeout(120)
+def test_threaded_moto_server_embedding_journals_http_and_mqtt_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """enable_persistence() + moto's ThreadedMotoServer; a device update over the Jobs MQTT
+    API is journaled and replayed like an HTTP one."""
+    pytest.importorskip("paho.mqtt.client")
+    import paho.mqtt.client as paho
+    from moto.server import ThreadedMotoServer
+
+    from moto_iotjobs.mqtt.service import MqttJobsService
+    from moto_iotjobs.serving.persistence import disable_persistence, enable_persistence
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    _wipe_state()
+    enable_persistence(str(tmp_path))
+    try:
+        port = free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+        server.start()
+        try:
+            endpoint = f"http://127.0.0.1:{port}"
+            iot = _client("iot", endpoint)
+            arn = iot.create_thing(thingName="mqtt-dev")["thingArn"]
+            iot.create_job(jobId="over-mqtt", targets=[arn], document='{"a": 1}')
+            with MqttJobsService(region_name="us-east-1") as mqtt:
+                replies: list[tuple[str, bytes]] = []
+                got = threading.Event()
+                client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="persist-dev")
+
+                def on_message(_c: Any, _u: Any, message: Any) -> None:
+                    replies.append((message.topic, message.payload))
+                    got.set()
+
+                client.on_message = on_message
+                client.connect(mqtt.host, mqtt.port)
+                client.loop_start()
+                try:
+                    topic = "$aws/things/mqtt-dev/jobs/over-mqtt/update"
+                    client.subscribe(topic + "/+", qos=1)
+                    time.sleep(0.5)
+                    client.publish(topic, json.dumps({"status": "IN_PROGRESS", "statusDetails": {"via": "mqtt"}}), qos=1)
+                    assert got.wait(10), "no reply over MQTT"
+                finally:
+                    client.loop_stop()
+                    client.disconnect()
+            assert replies[0][0].endswith("/accepted"), replies
+        finally:
+            server.stop()
+    finally:
+        disable_persistence(compact=False)  # a journal only: the replay path
+    _wipe_state()
+    enable_persistence(str(tmp_path))
+    try:
+        from moto_iotjobs.serving import persistence
+
+        assert persistence.last_restore is not None and persistence.last_restore.records_replayed == 3
+        port = free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+        server.start()
+        try:
+            execution = _client("iot", f"http://127.0.0.1:{port}").describe_job_execution(
+                jobId="over-mqtt", thingName="mqtt-dev")["execution"]
+        finally:
+            server.stop()
+        assert execution["status"] == "IN_PROGRESS" and execution["statusDetails"] == {"detailsMap": {"via": "mqtt"}}
+    finally:
+        disable_persistence(compact=False)
+        _wipe_state()
