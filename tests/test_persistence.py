@@ -383,3 +383,58 @@ def test_threaded_moto_server_embedding_journals_http_and_mqtt_changes(
     finally:
         disable_persistence(compact=False)
         _wipe_state()
+
+
+def _wsgi(app: Any, method: str, path: str, service: str, body: Any = None) -> dict[str, Any]:
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(
+        method=method, path=path, data=json.dumps(body).encode() if body is not None else b"",
+        content_type="application/json",
+        headers={
+            "Host": "localhost:5000",
+            "Authorization": f"AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/{service}/aws4_request, "
+            "SignedHeaders=host, Signature=0",
+        },
+    ).get_environ()
+    statuses: list[str] = []
+    content = b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    assert statuses[0].startswith("2"), (statuses, content)
+    return json.loads(content) if content else {}
+
+
+def test_a_timeout_that_fired_during_a_read_replays_identically(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads are not journaled; a timer that fired during one fires again, with its own due
+    time, when the next journaled change is replayed with the clock at that change's time."""
+    from freezegun import freeze_time
+
+    from moto_iotjobs.moto_integration import compat
+    from moto_iotjobs.serving.persistence import disable_persistence, enable_persistence
+
+    for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+        monkeypatch.setenv(name, value)
+    _wipe_state()
+    enable_persistence(str(tmp_path))
+    app = compat.moto_server_app()
+    try:
+        with freeze_time("2026-01-10 12:00:00") as frozen:
+            arn = _wsgi(app, "POST", "/things/slow", "iot", {})["thingArn"]
+            _wsgi(app, "PUT", "/jobs/timed", "iot", {
+                "targets": [arn], "document": "{}", "timeoutConfig": {"inProgressTimeoutInMinutes": 1}})
+            frozen.tick(5)
+            _wsgi(app, "POST", "/things/slow/jobs/timed", "iot-jobs-data", {"status": "IN_PROGRESS"})
+            frozen.tick(300)
+            live = _wsgi(app, "GET", "/things/slow/jobs/timed", "iot-jobs-data")["execution"]
+            assert live["status"] == "TIMED_OUT"
+            frozen.tick(60)
+            _wsgi(app, "POST", "/things/later", "iot", {})
+    finally:
+        disable_persistence(compact=False)
+    _wipe_state()
+    enable_persistence(str(tmp_path))
+    try:
+        replayed = _wsgi(app, "GET", "/things/slow/jobs/timed", "iot-jobs-data")["execution"]
+    finally:
+        disable_persistence(compact=False)
+        _wipe_state()
+    assert replayed == live
