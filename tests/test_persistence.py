@@ -438,3 +438,22 @@ def test_a_timeout_that_fired_during_a_read_replays_identically(tmp_path: Path, 
         disable_persistence(compact=False)
         _wipe_state()
     assert replayed == live
+
+
+def test_reset_is_kept_and_compacts_the_journal(tmp_path: Path, servers: list[Server]) -> None:
+    import requests
+
+    server = Server(tmp_path)
+    servers.append(server)
+    iot = _client("iot", server.endpoint)
+    for i in range(3):
+        iot.create_thing(thingName=f"gone{i}")
+    grown = (tmp_path / "journal.log").stat().st_size
+    assert requests.post(f"{server.endpoint}/moto-api/reset", timeout=10).status_code == 200
+    assert (tmp_path / "snapshot.pkl").exists()
+    assert (tmp_path / "journal.log").stat().st_size < grown
+    iot.create_thing(thingName="after-reset")
+    server.kill()
+    restarted = Server(tmp_path)
+    servers.append(restarted)
+    assert [t["thingName"] for t in _client("iot", restarted.endpoint).list_things()["things"]] == ["after-reset"]

@@ -36,6 +36,8 @@ JOURNAL_NAME = "journal.log"
 #: Requests whose effect no seed reproduces (key pairs come from the OS's randomness): a
 #: snapshot follows each, so that a restart keeps the very certificate the caller got.
 NON_REPRODUCIBLE = frozenset({("POST", "/keys-and-certificate"), ("POST", "/certificates")})
+#: After these the state is small (empty): a snapshot then costs little and drops the journal.
+COMPACT_AFTER = NON_REPRODUCIBLE | {("POST", "/moto-api/reset")}
 DEFAULT_COMPACT_BYTES = 64 * 1024 * 1024
 
 
@@ -74,8 +76,14 @@ class Persistence:
         path = environ.get("PATH_INFO", "")
         if method in READ_METHODS or path.startswith(UNRECORDED_PREFIXES):
             return app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        length_text = environ.get("CONTENT_LENGTH") or ""
+        if length_text.strip():
+            length = int(length_text)
+            body = environ["wsgi.input"].read(length) if length > 0 else b""
+        elif environ.get("wsgi.input_terminated"):  # chunked, without a guard in front
+            body = environ["wsgi.input"].read()
+        else:
+            body = b""
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         captured: list[Any] = []
@@ -98,7 +106,7 @@ class Persistence:
             if status.startswith("2"):
                 data = (method, path, environ.get("QUERY_STRING", ""), request_context(environ), body)
                 self._append(encode_record("http", at, seed, data))
-                if (method, path) in NON_REPRODUCIBLE:
+                if (method, path) in COMPACT_AFTER:
                     self.compact()
         if captured[2] is not None:
             start_response(captured[0], captured[1], captured[2])
