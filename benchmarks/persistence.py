@@ -157,7 +157,7 @@ def main() -> int:
     medians: dict[str, float] = {}
     bytes_per_write = 0.0
     for mode in ("none", "batch", "always"):
-        with tempfile.TemporaryDirectory(dir=ROOT) as state_dir:
+        with tempfile.TemporaryDirectory(prefix="iotjobs-bench-") as state_dir:
             result = sub("--_role", "writes", "--_mode", mode, "--_dir", state_dir,
                          "--writes", str(args.writes), "--things", str(write_things))
         samples = result["samples"]
@@ -172,14 +172,14 @@ def main() -> int:
     print(f"journal bytes per write (UpdateJobExecution): {bytes_per_write:.0f}")
 
     executions = args.things * args.jobs
-    with tempfile.TemporaryDirectory(dir=ROOT) as state_dir:
+    with tempfile.TemporaryDirectory(prefix="iotjobs-bench-") as state_dir:
         started = time.perf_counter()
         sub("--_role", "build", "--_dir", state_dir, "--things", str(args.things), "--jobs", str(args.jobs))
         print(f"built {executions} executions in {time.perf_counter() - started:.1f} s; "
               f"journal {os.path.getsize(os.path.join(state_dir, 'journal.log')) / 1e6:.1f} MB")
         replay = sub("--_role", "start", "--_dir", state_dir, "--jobs", str(args.jobs))
         print(f"startup, journal replay ({replay['records']} records, {replay['executions']} executions): {replay['seconds']:.2f} s")
-    with tempfile.TemporaryDirectory(dir=ROOT) as state_dir:
+    with tempfile.TemporaryDirectory(prefix="iotjobs-bench-") as state_dir:
         sub("--_role", "build", "--_dir", state_dir, "--things", str(args.things), "--jobs", str(args.jobs), "--_snapshot")
         size = os.path.getsize(os.path.join(state_dir, "snapshot.pkl"))
         snap = sub("--_role", "start", "--_dir", state_dir, "--jobs", str(args.jobs))
