@@ -29,5 +29,6 @@ EXPOSE 5000 1883 8883
 # serialise every backend, which grows with the state)
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:5000/moto-api/iotjobs/ca.pem', timeout=4).status != 200)"]
-# SIGTERM (docker stop) ends it with a snapshot and exit 0, well inside the 10 s grace period
+# SIGTERM (docker stop) ends it with a snapshot and exit 0; a large state needs more than
+# docker's 10 s grace (`docker stop -t 60`); cut short, it loses nothing (docs/persistence.md)
 CMD ["python", "-m", "moto_iotjobs", "--host", "0.0.0.0", "--port", "5000", "--mqtt-port", "1883", "--mqtt-tls-port", "8883", "--state-dir", "/data"]

@@ -103,8 +103,9 @@ def run_build(state_dir: str, things: int, jobs: int, snapshot: bool) -> None:
 
     enable_persistence(state_dir, fsync="batch", compact_bytes=1 << 40)
     build_fleet(compat.moto_server_app(), things, jobs)
+    started = time.perf_counter()
     disable_persistence(compact=snapshot)
-    print("{}")
+    print(json.dumps({"stop_seconds": time.perf_counter() - started}))
 
 
 def run_start(state_dir: str, jobs: int) -> None:
@@ -180,8 +181,9 @@ def main() -> int:
         replay = sub("--_role", "start", "--_dir", state_dir, "--jobs", str(args.jobs))
         print(f"startup, journal replay ({replay['records']} records, {replay['executions']} executions): {replay['seconds']:.2f} s")
     with tempfile.TemporaryDirectory(prefix="iotjobs-bench-") as state_dir:
-        sub("--_role", "build", "--_dir", state_dir, "--things", str(args.things), "--jobs", str(args.jobs), "--_snapshot")
+        built = sub("--_role", "build", "--_dir", state_dir, "--things", str(args.things), "--jobs", str(args.jobs), "--_snapshot")
         size = os.path.getsize(os.path.join(state_dir, "snapshot.pkl"))
+        print(f"graceful stop with a snapshot of {executions} executions: {built['stop_seconds']:.2f} s")
         snap = sub("--_role", "start", "--_dir", state_dir, "--jobs", str(args.jobs))
         print(f"startup, snapshot ({size / 1e6:.1f} MB, {snap['executions']} executions): {snap['seconds']:.2f} s")
     missed = overhead > TARGET_MS

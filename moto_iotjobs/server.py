@@ -9,6 +9,10 @@ With `--mqtt-port` an MQTT broker answering the Jobs MQTT API runs beside it (ne
 devices connect with mutual TLS and a registry certificate, and IoT policies are enforced;
 the mock CA's file is printed and served at `GET /moto-api/iotjobs/ca.pem`.
 
+With `--state-dir DIR` (or `$MOTO_IOTJOBS_STATE_DIR`) the state survives restarts, crashes
+and `kill -9`: every change that succeeded is journaled before its response and replayed at
+the next start (docs/persistence.md); SIGTERM ends with a snapshot and exit code 0.
+
 A port already in use, or an MQTT broker that cannot run here (amqtt needs Python 3.10+),
 ends the command with exit code 2 and one line on stderr, not a traceback.
 """

@@ -108,6 +108,9 @@ class Persistence:
                 self._append(encode_record("http", at, seed, data))
                 if (method, path) in COMPACT_AFTER:
                     self.compact()
+        if not captured:  # the application never started a response: not recorded above
+            captured[:] = ["500 INTERNAL SERVER ERROR", [("Content-Type", "text/plain")], None]
+            content = b"Internal error in moto_iotjobs"
         if captured[2] is not None:
             start_response(captured[0], captured[1], captured[2])
         else:
