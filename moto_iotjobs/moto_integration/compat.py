@@ -488,3 +488,10 @@ def random_uuid() -> str:
     from moto.moto_api._internal import mock_random
 
     return str(mock_random.uuid4())
+
+
+def moto_version() -> str:
+    """moto's version: state files record it, since they hold moto's classes."""
+    import moto
+
+    return str(moto.__version__)

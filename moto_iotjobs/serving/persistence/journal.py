@@ -40,11 +40,10 @@ class IncompatibleState(Exception):
 
 def versions() -> dict[str, Any]:
     """What a state file must have been written by to be read back."""
-    import moto
-
     import moto_iotjobs
+    from moto_iotjobs.moto_integration.compat import moto_version
 
-    return {"format": FORMAT_VERSION, "moto_iotjobs": moto_iotjobs.__version__, "moto": moto.__version__}
+    return {"format": FORMAT_VERSION, "moto_iotjobs": moto_iotjobs.__version__, "moto": moto_version()}
 
 
 def encode_header(magic: bytes, fields: dict[str, Any]) -> bytes:
