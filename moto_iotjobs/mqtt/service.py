@@ -37,6 +37,7 @@ from moto_iotjobs.mqtt.commands_api import (
 from moto_iotjobs.mqtt.jobs_api import DEFAULT_REGION, JobsMqttApi, is_jobs_request_candidate
 from moto_iotjobs.mqtt.stopping import StopsOnExit
 from moto_iotjobs.services.jobs import notifications
+from moto_iotjobs.serving.persistence import hooks as persistence_hooks
 
 if TYPE_CHECKING:
     from moto_iotjobs.mqtt.broker import BrokerKind
@@ -160,10 +161,11 @@ class MqttJobsService(StopsOnExit):
         caused: list[tuple[str, bytes]] = []
         self._local.caused = caused
         try:
-            if is_commands_topic(topic):
-                replies = self.commands_api.handle(topic, payload)
-            else:
-                replies = self.api.handle(topic, payload)
+            api = "commands" if is_commands_topic(topic) else "jobs"
+            handler = self.commands_api.handle if api == "commands" else self.api.handle
+            replies = persistence_hooks.around_mqtt(
+                api, self.api.account_id, self.api.region_name, topic, payload, lambda: handler(topic, payload)
+            )
         finally:
             self._local.caused = None
         return [*replies, *caused]

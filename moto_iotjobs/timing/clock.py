@@ -2,13 +2,37 @@
 
 `datetime.now(timezone.utc)` is what freezegun and time-machine move, so tests control the
 mock's clock with the libraries they already use.
+
+`pinned(at)` fixes the time seen by one thread for the length of one state change: the
+persistence journal records the instant a change was applied and replays it with the clock
+pinned to that same instant, so timestamps and time-driven events come out identical.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Optional
+
+_pin = threading.local()
 
 
 def now() -> float:
     """Epoch seconds, as a float with sub-second precision."""
+    at: Optional[float] = getattr(_pin, "at", None)
+    if at is not None:
+        return at
     return datetime.now(timezone.utc).timestamp()
+
+
+@contextmanager
+def pinned(at: float) -> Iterator[float]:
+    """`now()` returns `at` in this thread until the block ends (nested pins restore)."""
+    previous = getattr(_pin, "at", None)
+    _pin.at = at
+    try:
+        yield at
+    finally:
+        _pin.at = previous

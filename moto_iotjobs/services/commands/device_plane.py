@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 from typing import Any, Optional
-from uuid import uuid4
 
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.protocol.errors import (
@@ -79,7 +78,7 @@ class CommandsDevicePlane(CommandsStore):
         payload, content_type = self._payload(command, p.get("parameters"), timeout)
         self._check_quota(target_arn)
         execution = CommandExecution(
-            execution_id=str(uuid4()),
+            execution_id=moto_compat.random_uuid(),  # seedable: replayed the same
             command=command,
             target_arn=target_arn,
             seq=self.next_seq(),
