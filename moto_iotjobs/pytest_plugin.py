@@ -91,11 +91,16 @@ def iotjobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[IoTJobsHandle]:
     from moto_iotjobs import mock_iotjobs
     from moto_iotjobs.shared_session import new_boto3_session, sharing_enabled
 
+    outer = boto3.DEFAULT_SESSION
     with mock_iotjobs():
         previous = boto3.DEFAULT_SESSION
         session = None
         if sharing_enabled():
-            session = boto3.DEFAULT_SESSION = new_boto3_session()
+            # mock_iotjobs installed a fresh shared-data session (outermost mock); when nested
+            # in an active mock it did not, and this test gets its own
+            fresh = previous is not None and previous is not outer
+            session = previous if fresh else new_boto3_session()
+            boto3.DEFAULT_SESSION = session
         try:
             yield IoTJobsHandle(session)
         finally:

@@ -136,3 +136,50 @@ def test_opt_out_gives_plain_sessions(monkeypatch: pytest.MonkeyPatch) -> None:
     shared = new_boto3_session("us-east-1")._loader
     monkeypatch.setenv(ENV_SWITCH, "1")
     assert new_boto3_session("us-east-1")._loader is not shared
+
+
+def _shared_loader() -> Any:
+    return new_boto3_session("us-east-1")._loader
+
+
+def test_mock_iotjobs_context_manager_gives_a_fresh_shared_data_default_session() -> None:
+    from moto_iotjobs import mock_iotjobs
+
+    before = boto3.DEFAULT_SESSION
+    seen: list[str] = []
+    with mock_iotjobs():
+        first = boto3.DEFAULT_SESSION
+        assert first is not None and first._loader is _shared_loader()
+        first.events.register("before-call.iot.ListJobs", lambda **kw: seen.append("x"))
+        boto3.client("iot", region_name="us-east-1").list_jobs()
+    assert boto3.DEFAULT_SESSION is before and seen == ["x"]
+    with mock_iotjobs():
+        assert boto3.DEFAULT_SESSION is not first
+        boto3.client("iot", region_name="us-east-1").list_jobs()
+    assert seen == ["x"]
+
+
+def test_mock_iotjobs_decorator_and_nesting() -> None:
+    from moto import mock_aws
+
+    from moto_iotjobs import mock_iotjobs
+
+    @mock_iotjobs
+    def decorated() -> Any:
+        assert boto3.client("iot", region_name="us-east-1").list_jobs()["jobs"] == []
+        return boto3.DEFAULT_SESSION
+
+    assert decorated()._loader is _shared_loader()
+    with mock_aws():  # moto's own outer mock resets the default session the plain way
+        outer = boto3.DEFAULT_SESSION
+        with mock_iotjobs():
+            assert boto3.DEFAULT_SESSION is outer  # the inner mock leaves it alone
+        assert boto3.DEFAULT_SESSION is outer
+
+
+def test_mock_iotjobs_opt_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto_iotjobs import mock_iotjobs
+
+    monkeypatch.setenv(ENV_SWITCH, "off")
+    with mock_iotjobs():
+        assert boto3.DEFAULT_SESSION is None  # moto's own reset

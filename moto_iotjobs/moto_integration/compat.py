@@ -75,6 +75,7 @@ __all__ = [
     "iam_account_for_key",
     "backend_of",
     "request_target",
+    "share_default_session",
 ]
 
 MOTO_VERSION: str = getattr(moto, "__version__", "unknown")
@@ -413,3 +414,43 @@ def check_services() -> None:
         "moto's iot-data backend has no published_payloads list",
     )
     _services_checked = True
+
+
+# --- boto3's default session under a mock (#19) --------------------------------------------
+
+
+class _FreshDefaultSession:
+    """Stands in for moto's ``patch("boto3.DEFAULT_SESSION", None)``: instead of leaving the
+    default session to be rebuilt from disk, it installs ``factory()`` (a new session that
+    reuses botocore's parsed data) and puts the previous default back on ``stop()``."""
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._saved: Any = None
+
+    def start(self) -> Any:
+        import boto3
+
+        self._saved = boto3.DEFAULT_SESSION
+        boto3.DEFAULT_SESSION = self._factory()
+        return boto3.DEFAULT_SESSION
+
+    def stop(self) -> None:
+        import boto3
+
+        boto3.DEFAULT_SESSION = self._saved
+        self._saved = None
+
+
+def share_default_session(mock: Any, factory: Any) -> bool:
+    """Make a plain in-process ``MockAWS`` reset ``boto3.DEFAULT_SESSION`` to ``factory()``.
+
+    moto starts and stops ``mock._default_session_mock`` exactly where it resets boto3's
+    default session (outermost mock only, unless ``reset_boto3_session`` is off). Server and
+    proxy mode mocks, or a moto without that attribute, are left alone (False)."""
+    from moto.core.models import MockAWS
+
+    if type(mock) is not MockAWS or not hasattr(getattr(mock, "_default_session_mock", None), "start"):
+        return False
+    mock._default_session_mock = _FreshDefaultSession(factory)  # type: ignore[assignment]
+    return True
