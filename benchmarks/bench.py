@@ -36,6 +36,8 @@ REPO = os.path.dirname(HERE)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
+from _table import fmt_size, print_table, ratio  # noqa: E402 - after the path set-up
+
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 DOC = '{"operation": "noop"}'
@@ -620,26 +622,6 @@ def per_call_verdict(ok: bool | None) -> str:
     return "✓" if ok else "✗"
 
 
-def fmt_size(n: int) -> str:
-    return f"{n} B" if n < 1024 else f"{n / 1024:.1f} KB"
-
-
-def ratio(a: dict | None, b: dict | None) -> str:
-    if a and b and "ms" in a and "ms" in b and b["ms"] > 0:
-        return f"{a['ms'] / b['ms']:.2f}x"
-    return "n/a"
-
-
-def print_table(headers: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(headers)]
-    line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))
-    print(line)
-    print("-" * len(line))
-    for r in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
-
-
 REPORT_ONLY = "REPORT ONLY: targets are not enforced in this run (exit code 0 even if missed)"
 
 
@@ -873,6 +855,8 @@ def main(argv=None) -> int:
     ap.add_argument("--plugin-path", default=REPO,
                     help="directory put on PYTHONPATH for the 'ours' processes "
                          "(default: this checkout, %(default)s); '' to use the installed package")
+    ap.add_argument("--other-python", metavar="PYTHON",
+                    help="then per_call_versions.py: ours/floor per call on this and PYTHON's moto")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--impl", help=argparse.SUPPRESS)
     ap.add_argument("--mode", default="quick", help=argparse.SUPPRESS)
@@ -882,7 +866,14 @@ def main(argv=None) -> int:
     if args.worker:
         return worker_main(args)
     sys.stdout.reconfigure(line_buffering=True)
-    return orchestrate(args)
+    code = orchestrate(args)
+    if args.other_python:
+        import per_call_versions
+
+        code |= per_call_versions.main(["--other-python", args.other_python, "--mode",
+                                        "full" if args.full else "quick"]
+                                       + ["--report-only"] * args.report_only)
+    return code
 
 
 if __name__ == "__main__":

@@ -53,13 +53,23 @@ def mock_iotjobs(func: Optional[F] = None, config: Optional[DefaultConfig] = Non
     A decorator (functions and unittest classes) or a context manager. It returns moto's
     mock rather than a subclass: moto keeps its nesting counters on the class, so a
     subclass nested with `mock_aws` would reset state or stop mocking on exit.
+
+    Where moto resets `boto3.DEFAULT_SESSION` (the outermost mock), the default session
+    becomes a new one that reuses botocore's already parsed data (see
+    `moto_iotjobs.shared_session`; `MOTO_IOTJOBS_SHARED_SESSION=0` turns this off).
     """
     register()
     from moto import mock_aws
 
+    from moto_iotjobs.moto_integration.compat import share_default_session
+    from moto_iotjobs.shared_session import new_boto3_session, sharing_enabled
+
+    mock = mock_aws(config=config)
+    if sharing_enabled():
+        share_default_session(mock, new_boto3_session)
     if func is not None:
-        return mock_aws(func)
-    return mock_aws(config=config)
+        return mock(func)
+    return mock
 
 
 def jobs_backend(region_name: str = "us-east-1", account_id: str = "123456789012") -> IoTJobsBackend:

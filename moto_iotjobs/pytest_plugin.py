@@ -41,6 +41,10 @@ class IoTJobsHandle:
     region_name = DEFAULT_REGION
     account_id = DEFAULT_ACCOUNT
 
+    def __init__(self, session: Any = None) -> None:
+        #: The test's boto3 session (new for every test; see `moto_iotjobs.shared_session`).
+        self.session = session
+
     def backend(
         self, region_name: Optional[str] = None, account_id: Optional[str] = None
     ) -> IoTJobsBackend:
@@ -51,9 +55,11 @@ class IoTJobsHandle:
 
     def client(self, service_name: str = "iot", region_name: Optional[str] = None, **kwargs: Any) -> Any:
         """A boto3 client (`iot`, `iot-jobs-data`, ...) in the fixture's region."""
-        import boto3
+        if self.session is None:
+            import boto3
 
-        return boto3.client(service_name, region_name=region_name or self.region_name, **kwargs)
+            return boto3.client(service_name, region_name=region_name or self.region_name, **kwargs)
+        return self.session.client(service_name, region_name=region_name or self.region_name, **kwargs)
 
     def notifications(self, thing_name: Optional[str] = None, topic: Optional[str] = None,
                       region_name: Optional[str] = None, account_id: Optional[str] = None) -> list:
@@ -70,14 +76,36 @@ class IoTJobsHandle:
 
 @pytest.fixture
 def iotjobs(monkeypatch: pytest.MonkeyPatch) -> Iterator[IoTJobsHandle]:
-    """Fake credentials and region, the IoT Jobs mock active, state reset afterwards."""
+    """Fake credentials and region, the IoT Jobs mock active, state reset afterwards.
+
+    Clients come from a boto3 session made for this test that reuses botocore's parsed
+    model and endpoint data (`moto_iotjobs.shared_session`); it is also boto3's default
+    session during the test, so plain `boto3.client(...)` gets it too. Turn sharing off with
+    `MOTO_IOTJOBS_SHARED_SESSION=0`.
+    """
     for name, value in _FAKE_ENVIRONMENT.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    from moto_iotjobs import mock_iotjobs
+    import boto3
 
+    from moto_iotjobs import mock_iotjobs
+    from moto_iotjobs.shared_session import new_boto3_session, sharing_enabled
+
+    outer = boto3.DEFAULT_SESSION
     with mock_iotjobs():
-        yield IoTJobsHandle()
+        previous = boto3.DEFAULT_SESSION
+        session = None
+        if sharing_enabled():
+            # mock_iotjobs installed a fresh shared-data session (outermost mock); when nested
+            # in an active mock it did not, and this test gets its own
+            fresh = previous is not None and previous is not outer
+            session = previous if fresh else new_boto3_session()
+            boto3.DEFAULT_SESSION = session
+        try:
+            yield IoTJobsHandle(session)
+        finally:
+            # restored by us, not only by moto: moto does not when an outer mock is active
+            boto3.DEFAULT_SESSION = previous
 
 
 @pytest.fixture

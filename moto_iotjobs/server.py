@@ -70,10 +70,12 @@ def port_in_use(host: str, port: int) -> bool:
 
 def start_mqtt(
     host: str, port: Optional[int], kind: str, tls_port: Optional[int] = None,
-    alpn_port: Optional[int] = None,
+    alpn_port: Optional[int] = None, broker_url: Optional[str] = None,
 ) -> MqttJobsService:
     """The MQTT broker for --mqtt-port (and the mutual-TLS listener for --mqtt-tls-port), or
-    exit 2 saying why it cannot run here."""
+    the bridge on an existing broker (--mqtt-broker-url); exit 2 saying why it cannot run here."""
+    if broker_url:
+        return attach_mqtt(broker_url, port, tls_port)
     port = port or 0
     if port_in_use(host, port):
         fail(f"MQTT port {host}:{port} is already in use (--mqtt-port); choose another, or 0 for any free port")
@@ -98,6 +100,21 @@ def start_mqtt(
         ).start()
     except BrokerError as problem:
         fail(" ".join(str(problem).split()))  # a broker's log may span lines
+
+
+def attach_mqtt(broker_url: str, port: Optional[int], tls_port: Optional[int]) -> MqttJobsService:
+    """The Jobs MQTT bridge on the broker at --mqtt-broker-url, or exit 2 saying why not."""
+    if port is not None or tls_port is not None:
+        fail("--mqtt-broker-url attaches to an existing broker: it does not go with --mqtt-port or --mqtt-tls-port")
+    try:
+        from moto_iotjobs.mqtt.bridge import BridgeError
+        from moto_iotjobs.mqtt.service import MqttJobsService
+    except ImportError as problem:
+        fail(f"--mqtt-broker-url needs the [mqtt] extra (pip install \".[mqtt]\" in the checkout): {problem}")
+    try:
+        return MqttJobsService(broker_url=broker_url).start()
+    except (ValueError, BridgeError) as problem:
+        fail(f"--mqtt-broker-url: {problem}")
 
 
 def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
@@ -139,6 +156,12 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         choices=("amqtt", "mosquitto"),
         default="amqtt",
         help="broker for --mqtt-port (default amqtt; mosquitto must be on PATH)",
+    )
+    parser.add_argument(
+        "--mqtt-broker-url",
+        default=None,
+        help="answer the Jobs MQTT API on this existing broker instead of starting one: "
+        "mqtt://[user[:password]@]host[:port]",
     )
     front = parser.add_argument_group("HTTP front (who may call, and how much)")
     front.add_argument(
@@ -208,13 +231,19 @@ def main(argv: Optional[list[str]] = None) -> None:
     if args.state_dir:
         persistence = start_persistence(args.state_dir, args.fsync, args.compact_mb)
     mqtt = None
-    if args.mqtt_port is not None or args.mqtt_tls_port is not None or args.mqtt_alpn_port is not None:
+    if (
+        args.mqtt_port is not None
+        or args.mqtt_tls_port is not None
+        or args.mqtt_alpn_port is not None
+        or args.mqtt_broker_url
+    ):
         mqtt = start_mqtt(
-            args.host, args.mqtt_port, args.mqtt_broker, args.mqtt_tls_port, args.mqtt_alpn_port
+            args.host, args.mqtt_port, args.mqtt_broker, args.mqtt_tls_port, args.mqtt_alpn_port,
+            args.mqtt_broker_url,
         )
         print(
             f"moto-iotjobs: Jobs MQTT API on mqtt://{mqtt.host}:{mqtt.port} "
-            "(plain TCP, unauthenticated)",
+            + ("(an existing broker)" if args.mqtt_broker_url else "(plain TCP, unauthenticated)"),
             flush=True,
         )
         if mqtt.tls_port is not None:

@@ -51,9 +51,12 @@ from moto_iotjobs.moto_integration.compat_state import (  # noqa: F401 - re-expo
     IamAccessKey,
     RegistryCertificate,
     RegistryThing,
+    backend_dict_key,
+    backend_dicts_in_use,
     backend_of,
     create_thing_group,
     delete_thing_group,
+    find_backend_dict,
     find_thing,
     forget_thing_in_groups,
     group_member_setter,
@@ -70,8 +73,12 @@ from moto_iotjobs.moto_integration.compat_state import (  # noqa: F401 - re-expo
     iot_registry,
     iot_thing,
     iotdata_backend,
+    moto_version,
+    random_uuid,
     registry_snapshot,
+    restore_backend_dict,
     s3_object,
+    seed_random,
     set_group_member,
     thing_arn,
     thing_fields,
@@ -79,6 +86,7 @@ from moto_iotjobs.moto_integration.compat_state import (  # noqa: F401 - re-expo
     thing_names,
     update_thing_group,
     update_thing_shadow,
+    wrap_server_apps,
 )
 
 if TYPE_CHECKING:
@@ -128,6 +136,7 @@ __all__ = [
     "iam_account_for_key",
     "backend_of",
     "request_target",
+    "share_default_session",
 ]
 
 MOTO_VERSION: str = getattr(moto, "__version__", "unknown")
@@ -394,83 +403,41 @@ def check_services() -> None:
     _services_checked = True
 
 
-# --- whole-process state (persistence snapshots) -------------------------------------------
+# --- boto3's default session under a mock (#19) --------------------------------------------
 
 
-def backend_dicts_in_use() -> list[Any]:
-    """Every moto `BackendDict` that holds state (moto's services and ours): what a snapshot
-    of the whole mock saves. moto lists them in `BackendDict._instances` for its own reset."""
-    from moto.core.base_backend import BackendDict
+class _FreshDefaultSession:
+    """Stands in for moto's ``patch("boto3.DEFAULT_SESSION", None)``: instead of leaving the
+    default session to be rebuilt from disk, it installs ``factory()`` (a new session that
+    reuses botocore's parsed data) and puts the previous default back on ``stop()``."""
 
-    return list(BackendDict._instances)  # type: ignore[misc]
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._saved: Any = None
 
+    def start(self) -> Any:
+        import boto3
 
-def backend_dict_key(backends: Any) -> str:
-    """A name for a `BackendDict` that is the same in every process of the same versions."""
-    cls = backends.backend
-    return f"{cls.__module__}:{cls.__qualname__}:{backends.service_name}"
+        self._saved = boto3.DEFAULT_SESSION
+        boto3.DEFAULT_SESSION = self._factory()
+        return boto3.DEFAULT_SESSION
 
+    def stop(self) -> None:
+        import boto3
 
-def find_backend_dict(key: str) -> Any:
-    """The live `BackendDict` named `key` (its module imported); KeyError if there is none."""
-    import importlib
-
-    from moto.core.base_backend import BackendDict
-
-    module_name = key.split(":", 1)[0]
-    candidates = [importlib.import_module(module_name)]
-    candidates += [m for n, m in list(sys.modules.items()) if n.startswith(("moto.", "moto_iotjobs.")) and m]
-    for module in candidates:
-        for value in list(vars(module).values()):
-            if isinstance(value, BackendDict) and backend_dict_key(value) == key:
-                return value
-    raise KeyError(key)
+        boto3.DEFAULT_SESSION = self._saved
+        self._saved = None
 
 
-def restore_backend_dict(live: Any, accounts: dict[str, Any]) -> None:
-    """Put saved per-account backends in a live `BackendDict`, and list it as in use (so that
-    `/moto-api/reset` clears it)."""
-    from moto.core.base_backend import BackendDict
+def share_default_session(mock: Any, factory: Any) -> bool:
+    """Make a plain in-process ``MockAWS`` reset ``boto3.DEFAULT_SESSION`` to ``factory()``.
 
-    live.clear()
-    live.update(accounts)
-    if live not in BackendDict._instances:  # type: ignore[misc]
-        BackendDict._instances.append(live)  # type: ignore[misc]
+    moto starts and stops ``mock._default_session_mock`` exactly where it resets boto3's
+    default session (outermost mock only, unless ``reset_boto3_session`` is off). Server and
+    proxy mode mocks, or a moto without that attribute, are left alone (False)."""
+    from moto.core.models import MockAWS
 
-
-def wrap_server_apps(middleware: Any) -> None:
-    """Route every request of moto's server application (ours and `ThreadedMotoServer`'s)
-    through `middleware(app, environ, start_response)`, where `app` is the original dispatch.
-    Idempotent; `middleware` is read at each request from the returned hook."""
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
-
-    current = DomainDispatcherApplication.__call__
-    original = getattr(current, "_moto_iotjobs_original", current)
-
-    def __call__(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
-        return middleware(lambda env, start: original(self, env, start), environ, start_response)
-
-    __call__._moto_iotjobs_original = original  # type: ignore[attr-defined]
-    DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
-
-
-def seed_random(seed: int) -> None:
-    """Seed moto's one source of identifiers (`mock_random`): a replayed request then makes
-    the same thing ids, request ids and ARNs as when it was first applied."""
-    from moto.moto_api._internal import mock_random
-
-    mock_random.seed(seed)
-
-
-def random_uuid() -> str:
-    """A UUID from moto's seedable source (see `seed_random`)."""
-    from moto.moto_api._internal import mock_random
-
-    return str(mock_random.uuid4())
-
-
-def moto_version() -> str:
-    """moto's version: state files record it, since they hold moto's classes."""
-    import moto
-
-    return str(moto.__version__)
+    if type(mock) is not MockAWS or not hasattr(getattr(mock, "_default_session_mock", None), "start"):
+        return False
+    mock._default_session_mock = _FreshDefaultSession(factory)  # type: ignore[assignment]
+    return True

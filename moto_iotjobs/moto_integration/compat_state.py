@@ -7,6 +7,7 @@ and its self-check covers these assumptions too.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional
 
 from moto.core.base_backend import BackendDict
@@ -374,3 +375,85 @@ def iam_access_key(access_key: str) -> Optional[IamAccessKey]:
     return IamAccessKey(
         account_id, access_key, str(key.secret_access_key), key.status == "Active", principal, token
     )
+
+
+# --- whole-process state (persistence snapshots) -------------------------------------------
+
+
+def backend_dicts_in_use() -> list[Any]:
+    """Every moto `BackendDict` that holds state (moto's services and ours): what a snapshot
+    of the whole mock saves. moto lists them in `BackendDict._instances` for its own reset."""
+    from moto.core.base_backend import BackendDict
+
+    return list(BackendDict._instances)  # type: ignore[misc]
+
+
+def backend_dict_key(backends: Any) -> str:
+    """A name for a `BackendDict` that is the same in every process of the same versions."""
+    cls = backends.backend
+    return f"{cls.__module__}:{cls.__qualname__}:{backends.service_name}"
+
+
+def find_backend_dict(key: str) -> Any:
+    """The live `BackendDict` named `key` (its module imported); KeyError if there is none."""
+    import importlib
+
+    from moto.core.base_backend import BackendDict
+
+    module_name = key.split(":", 1)[0]
+    candidates = [importlib.import_module(module_name)]
+    candidates += [m for n, m in list(sys.modules.items()) if n.startswith(("moto.", "moto_iotjobs.")) and m]
+    for module in candidates:
+        for value in list(vars(module).values()):
+            if isinstance(value, BackendDict) and backend_dict_key(value) == key:
+                return value
+    raise KeyError(key)
+
+
+def restore_backend_dict(live: Any, accounts: dict[str, Any]) -> None:
+    """Put saved per-account backends in a live `BackendDict`, and list it as in use (so that
+    `/moto-api/reset` clears it)."""
+    from moto.core.base_backend import BackendDict
+
+    live.clear()
+    live.update(accounts)
+    if live not in BackendDict._instances:  # type: ignore[misc]
+        BackendDict._instances.append(live)  # type: ignore[misc]
+
+
+def wrap_server_apps(middleware: Any) -> None:
+    """Route every request of moto's server application (ours and `ThreadedMotoServer`'s)
+    through `middleware(app, environ, start_response)`, where `app` is the original dispatch.
+    Idempotent; `middleware` is read at each request from the returned hook."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    current = DomainDispatcherApplication.__call__
+    original = getattr(current, "_moto_iotjobs_original", current)
+
+    def __call__(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        return middleware(lambda env, start: original(self, env, start), environ, start_response)
+
+    __call__._moto_iotjobs_original = original  # type: ignore[attr-defined]
+    DomainDispatcherApplication.__call__ = __call__  # type: ignore[method-assign]
+
+
+def seed_random(seed: int) -> None:
+    """Seed moto's one source of identifiers (`mock_random`): a replayed request then makes
+    the same thing ids, request ids and ARNs as when it was first applied."""
+    from moto.moto_api._internal import mock_random
+
+    mock_random.seed(seed)
+
+
+def random_uuid() -> str:
+    """A UUID from moto's seedable source (see `seed_random`)."""
+    from moto.moto_api._internal import mock_random
+
+    return str(mock_random.uuid4())
+
+
+def moto_version() -> str:
+    """moto's version: state files record it, since they hold moto's classes."""
+    import moto
+
+    return str(moto.__version__)

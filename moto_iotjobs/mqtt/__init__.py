@@ -24,6 +24,8 @@ runs it beside moto's server.
 - ``jobs_broker(host="127.0.0.1", port=0, kind="amqtt", region_name="us-east-1",
   account_id=None, tls_port=None, alpn_port=None)``: a context manager for use while a moto mock is active; yields the started
   ``MqttJobsService`` (``.host``, ``.port``, ``.url``) and stops it on exit.
+- ``broker_url="mqtt://[user[:password]@]host[:port]"``: attach to an existing broker instead
+  of starting one (it is left running on exit).
 - ``MqttJobsService(...)``: the same with ``start()``/``stop()``, for servers and long-lived use.
 - ``kind="amqtt"`` (default) embeds a pure-Python MQTT 3.1.1 broker; ``kind="mosquitto"`` runs
   the ``mosquitto`` executable (MQTT 3.1.1 and 5), which must be installed.
@@ -94,6 +96,7 @@ def jobs_broker(
     account_id: Optional[str] = None,
     tls_port: Optional[int] = None,
     alpn_port: Optional[int] = None,
+    broker_url: Optional[str] = None,
 ) -> Iterator[MqttJobsService]:
     """Run the Jobs MQTT API on a local broker for the duration of a ``with`` block.
 
@@ -115,6 +118,7 @@ def jobs_broker(
         account_id=account_id,
         tls_port=tls_port,
         alpn_port=alpn_port,
+        broker_url=broker_url,
     )
     with service:
         yield service

@@ -55,7 +55,10 @@ def _amqtt_broker_class() -> type:
             stacklevel=3,
         )
 
-    class DollarTopicBroker(Broker):
+    # Fleet scale: message fan-out looks up the matching filters instead of scanning all.
+    from moto_iotjobs.mqtt.amqtt_fanout import indexed_broadcast_mixin
+
+    class DollarTopicBroker(indexed_broadcast_mixin(), Broker):  # type: ignore[misc]
         """amqtt Broker that accepts client publishes to ``$`` topics other than ``$SYS``.
 
         It also tracks its TCP connections and their tasks, so that ``stop()`` can drop them

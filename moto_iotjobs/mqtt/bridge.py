@@ -144,8 +144,12 @@ class JobsTopicBridge(StopsOnExit):
         keepalive: int = 60,
         topic_filters: Iterable[str] = REQUEST_TOPIC_FILTERS,
         accept: Callable[[str], bool] | None = None,
+        username: str | None = None,
+        password: str | None = None,
     ) -> None:
         self.host = host
+        #: Credentials for a broker that wants them (an existing broker given by URL, #19).
+        self.username, self.password = username, password
         self.port = port
         self.handler = handler
         #: What the bridge subscribes to, and which received topics it hands to ``handler``
@@ -186,6 +190,8 @@ class JobsTopicBridge(StopsOnExit):
             client.on_subscribe = self._on_subscribe
             client.on_message = self._on_message
             client.reconnect_delay_set(min_delay=1, max_delay=5)
+            if self.username is not None:
+                client.username_pw_set(self.username, self.password)
             self._subscribed.clear()
             self._subscribe_error = None
             try:

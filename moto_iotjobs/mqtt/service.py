@@ -12,6 +12,9 @@ is also published on the broker, at QoS 0. Notifications caused by a device's ow
 are published right after its ``/accepted`` reply. moto's ``published_payloads`` still records
 them all.
 
+``broker_url`` (``mqtt://[user[:password]@]host[:port]``) attaches the bridge to an existing
+broker instead of starting one; ``stop()`` then leaves that broker running.
+
 ``tls_port`` (e.g. 8883, or 0 for a free port) adds the mutual-TLS listener devices use at AWS:
 registry certificates and IoT policies are enforced there (``moto_iotjobs.devices.gateway``).
 The plain ``port`` stays open for quick tests and is UNAUTHENTICATED: anyone may connect,
@@ -28,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from moto_iotjobs.mqtt.bridge import ALL_JOBS_TOPICS_FILTER, BridgeError, JobsTopicBridge
 from moto_iotjobs.mqtt.broker import RunningBroker, start_broker
+from moto_iotjobs.mqtt.broker_url import parse_broker_url
 from moto_iotjobs.mqtt.commands_api import (
     COMMANDS_RESPONSE_FILTERS,
     CommandsMqttApi,
@@ -65,7 +69,13 @@ class MqttJobsService(StopsOnExit):
         account_id: Optional[str] = None,
         tls_port: Optional[int] = None,
         alpn_port: Optional[int] = None,
+        broker_url: Optional[str] = None,
     ) -> None:
+        self.broker = parse_broker_url(broker_url) if broker_url else None
+        if self.broker is not None:
+            if tls_port is not None:
+                raise ValueError("tls_port needs a broker started here; not with broker_url")
+            host, port = self.broker.host, self.broker.port
         self.host = host
         self.tls_port = tls_port
         self._requested_tls_port = tls_port
@@ -74,7 +84,7 @@ class MqttJobsService(StopsOnExit):
         self._gateway: Any = None
         self.port = port
         self._requested = (host, port)  # a restart binds as asked again (port 0: any free port)
-        self.kind = kind
+        self.kind = "external" if self.broker is not None else kind
         self.api = JobsMqttApi(region_name=region_name, account_id=account_id)
         self.commands_api = CommandsMqttApi(region_name=region_name, account_id=account_id)
         self.region_name = self.api.region_name
@@ -97,20 +107,30 @@ class MqttJobsService(StopsOnExit):
         with self._lock:
             if self._bridge is not None:
                 return self
-            broker = start_broker(*self._requested, kind=self.kind)
+            # an existing broker (broker_url) is only connected to, never started nor stopped
+            external = self.broker
+            broker: Optional[RunningBroker] = None
+            if external is not None:
+                host, port = external.host, external.port
+            else:
+                broker = start_broker(*self._requested, kind=self.kind)  # type: ignore[arg-type]
+                host, port = broker.host, broker.port
             try:
                 bridge = JobsTopicBridge(
-                    broker.host,
-                    broker.port,
+                    host,
+                    port,
                     self._handle,
                     topic_filters=(ALL_JOBS_TOPICS_FILTER, *COMMANDS_RESPONSE_FILTERS),
                     accept=_is_answered,
+                    username=external.username if external else None,
+                    password=external.password if external else None,
                 ).start()
             except BaseException:
-                broker.stop()
+                if broker is not None:
+                    broker.stop()
                 raise
             self._broker, self._bridge = broker, bridge
-            self.host, self.port = broker.host, broker.port
+            self.host, self.port = host, port
             notifications.add_sink(self._notify, self.account_id, self.region_name)
         if self._requested_tls_port is not None or self._requested_alpn_port is not None:
             self._start_tls()

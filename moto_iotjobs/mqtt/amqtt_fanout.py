@@ -1,0 +1,125 @@
+"""Fan-out for the embedded amqtt broker that does not scan every subscription per message.
+
+amqtt 0.12.1 delivers each message by walking *all* topic filters of *all* clients
+(``Broker._run_broadcast``: a ``_matches`` call and a debug f-string per filter). A fleet of
+N devices subscribed to their own reply topics makes every message cost O(N): with 1,000
+devices the broker spent ~15 s of CPU on 8,000 messages (``benchmarks/fleet_mqtt.py``,
+issue #19), nearly all of it matching filters that cannot match.
+
+Here the filter -> subscribers dict remembers which filters contain wildcards, so a message
+looks up its exact topic and tests only the wildcard filters. The delivery steps per
+subscriber are amqtt 0.12.1's, unchanged (``_broadcast_to``). Imported lazily (amqtt is
+optional; Python 3.10+).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Any
+
+
+class SubscriptionIndex(dict):
+    """amqtt's ``_subscriptions`` (filter -> [(session, qos)]), plus its wildcard filters.
+
+    amqtt adds keys with ``d[filter] = []``, removes them with ``del d[filter]`` and empties
+    the dict with ``clear()``; those are tracked (``pop``/``setdefault``/``update`` too).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.wildcards: dict[str, None] = {}  # insertion-ordered set
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        super().__setitem__(key, value)
+        if "+" in key or "#" in key:
+            self.wildcards[key] = None
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.wildcards.pop(key, None)
+
+    def pop(self, key: str, *default: Any) -> Any:
+        self.wildcards.pop(key, None)
+        return super().pop(key, *default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def clear(self) -> None:
+        super().clear()
+        self.wildcards.clear()
+
+    def candidates(self, topic: str) -> list[str]:
+        """The filters that may match ``topic``: itself, and every wildcard filter."""
+        found = [topic] if topic in self else []
+        found.extend(self.wildcards)
+        return found
+
+
+def indexed_broadcast_mixin() -> type:
+    """A mixin for amqtt's ``Broker`` (put before it in the bases) using ``SubscriptionIndex``."""
+    from amqtt.contexts import Action
+    from amqtt.mqtt.constants import QOS_1, QOS_2
+
+    class IndexedBroadcast:
+        _subscriptions: Any
+        _broadcast_queue: Any
+        logger: Any
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._subscriptions = SubscriptionIndex()
+
+        async def _run_broadcast(self, running_tasks: deque[asyncio.Task[Any]]) -> None:
+            """amqtt 0.12.1's ``Broker._run_broadcast``, over the candidate filters only."""
+            broadcast = await self._broadcast_queue.get()
+            topic = broadcast["topic"]
+            subscriptions_by_filter = self._subscriptions
+            for k_filter in subscriptions_by_filter.candidates(topic):
+                subscriptions = subscriptions_by_filter.get(k_filter)
+                if not subscriptions or not self._matches(topic, k_filter):  # type: ignore[attr-defined]
+                    continue
+                for target_session, sub_qos in list(subscriptions):
+                    await self._broadcast_to(broadcast, target_session, sub_qos, running_tasks)
+
+        async def _broadcast_to(
+            self, broadcast: dict[str, Any], target_session: Any, sub_qos: int,
+            running_tasks: deque[asyncio.Task[Any]],
+        ) -> None:
+            """One subscriber: the body of amqtt 0.12.1's inner loop, step for step."""
+            qos = broadcast.get("qos", sub_qos)
+            sendable = await self._topic_filtering(  # type: ignore[attr-defined]
+                target_session, topic=broadcast["topic"], action=Action.RECEIVE
+            )
+            if not sendable:
+                self.logger.info(
+                    f"{target_session.client_id} not allowed to receive messages from TOPIC "
+                    f"{broadcast['topic']}."
+                )
+                return
+            # Retain for disconnected persistent sessions at QoS 1/2 [MQTT 3.1.2.4]
+            if (
+                target_session.transitions.state != "connected"
+                and not target_session.clean_session
+                and qos in (QOS_1, QOS_2)
+                and not target_session.is_anonymous
+            ):
+                await self._retain_broadcast_message(broadcast, qos, target_session)  # type: ignore[attr-defined]
+                return
+            if target_session.transitions.state != "connected":
+                return
+            handler = self._get_handler(target_session)  # type: ignore[attr-defined]
+            if handler:
+                task = asyncio.ensure_future(
+                    handler.mqtt_publish(broadcast["topic"], broadcast["data"], qos, retain=False)
+                )
+                running_tasks.append(task)
+
+    return IndexedBroadcast
