@@ -422,7 +422,7 @@ def run_every_operation(iot, jobs_data, iot_unchecked, jobs_data_unchecked):
     expect_error("InvalidRequestException", 400, iot.cancel_job, jobId="empty")
     expect_error("InvalidStateTransitionException", 409, jobs_data.update_job_execution,
                  jobId="again", thingName="solo", status="IN_PROGRESS", expectedVersion=9)
-    expect_error("InvalidRequestException", 400, jobs_data.update_job_execution,
+    expect_error("InvalidStateTransitionException", 409, jobs_data.update_job_execution,
                  jobId="again", thingName="solo", status="QUEUED")
     expect_error("ResourceNotFoundException", 404, jobs_data.describe_job_execution,
                  jobId="nope", thingName="solo")

@@ -51,6 +51,8 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         with lock:
             try:
                 names = thing_names()
+                jobs_store = self._jobs_backend().store
+                groups_before = {name: control_plane.thing_groups(jobs_store, name) for name in names}
                 restore = moto_compat.registry_snapshot(self.iot_backend)
             except Exception:  # a defect of ours, before anything changed
                 return self._internal_failure()
@@ -58,7 +60,7 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
             try:
                 if after_change is not None:
                     after_change()
-                self._after_membership_change(names, deleted)
+                self._after_membership_change(names, groups_before, deleted)
             except Exception:  # a defect of ours: undo the registry call, answer as AWS does
                 restore()
                 return self._internal_failure()
@@ -72,7 +74,9 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         ).to_response(CONTROL_PLANE)
         return moto_compat.response_for_moto(status, headers, body)
 
-    def _after_membership_change(self, thing_names: list[str], deleted: bool = False) -> None:
+    def _after_membership_change(
+        self, thing_names: list[str], groups_before: dict[str, set[str]], deleted: bool = False
+    ) -> None:
         backend = self._jobs_backend()
         now = clock.now()
         with backend.lock:
@@ -82,7 +86,9 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
                     if deleted:
                         control_plane.on_thing_deleted(backend.store, thing_name, now)
                     else:
-                        control_plane.on_membership_changed(backend.store, thing_name, now)
+                        control_plane.on_membership_changed(
+                            backend.store, thing_name, groups_before[thing_name], now
+                        )
 
     def create_thing(self) -> Any:
         try:
