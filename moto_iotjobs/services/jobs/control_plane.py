@@ -184,8 +184,21 @@ def list_jobs(store: JobStore, params: ListJobsInput) -> tuple[list[Job], Option
     return page, token, summary_group_id
 
 
+def check_retry_update(config: Optional[dict[str, Any]]) -> None:
+    """After a job is created its retries can only be set to 0 (developer guide, job
+    configurations: https://docs.aws.amazon.com/iot/latest/developerguide/jobs-configurations-details.html)."""
+    for criteria in (config or {}).get("criteriaList") or []:
+        retries = criteria.get("numberOfRetries")
+        if retries:
+            raise InvalidRequestException(
+                f"The number of retries of job executions can only be set to 0 after the job "
+                f"is created; numberOfRetries is {retries} for failureType {criteria.get('failureType')}"
+            )
+
+
 def update_job(store: JobStore, params: UpdateJobInput, now: float) -> None:
     job = store.get_job(params["jobId"])
+    check_retry_update(params.get("jobExecutionsRetryConfig"))
     check_retry_config(params.get("jobExecutionsRetryConfig"))
     store.touch(job)
     if params.get("description") is not None:
