@@ -200,7 +200,10 @@ def snapshot(iot: Any, jobs_data: Any, thing_names: Iterable[str]) -> str:
             state[f"execution/{thing}/{job_id}/{number}"] = iot.describe_job_execution(
                 jobId=job_id, thingName=thing, executionNumber=number
             )
-            state[f"device/{thing}/{job_id}/{number}"] = jobs_data.describe_job_execution(
-                jobId=job_id, thingName=thing, executionNumber=number
-            )
+            try:
+                state[f"device/{thing}/{job_id}/{number}"] = jobs_data.describe_job_execution(
+                    jobId=job_id, thingName=thing, executionNumber=number
+                )
+            except jobs_data.exceptions.TerminalStateException:  # 410 for a terminal one
+                state[f"device/{thing}/{job_id}/{number}"] = "TerminalStateException"
     return json.dumps(_clean(state), sort_keys=True, default=str, indent=1)

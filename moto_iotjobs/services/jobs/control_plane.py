@@ -124,6 +124,7 @@ def create_job(store: JobStore, templates: TemplateStore, params: CreateJobInput
         value = params.get(member)
         if value is not None:
             setattr(job, attribute, value)
+    documents.check_presign_role(job.document, job.presigned_url_config, f"job {job_id}")
     group_ids = {
         t.name: registry.thing_groups[t.arn].thing_group_id
         for t in targets
