@@ -201,7 +201,10 @@ class TemplateStore:
                 value = getattr(job, attribute)
                 if value is not None and key not in config:
                     config[key] = value
-        check_presign_role(document, config.get("presignedUrlConfig"), f"job template {template_id}")
+        presigned = config.get("presignedUrlConfig")
+        check_presign_role(
+            document, presigned if isinstance(presigned, dict) else None, f"job template {template_id}"
+        )
         template = JobTemplate(
             template_id=template_id,
             arn=f"arn:aws:iot:{self.region_name}:{self.account_id}:jobtemplate/{template_id}",
