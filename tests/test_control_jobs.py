@@ -260,7 +260,8 @@ def test_update_job_changes_description_and_configs(iot, thing):
         presignedUrlConfig={"roleArn": "arn:aws:iam::123456789012:role/r", "expiresInSec": 120},
         abortConfig={"criteriaList": [{"failureType": "ALL", "action": "CANCEL",
                                        "thresholdPercentage": 10.0, "minNumberOfExecutedThings": 1}]},
-        jobExecutionsRetryConfig={"criteriaList": [{"failureType": "ALL", "numberOfRetries": 1}]},
+        # after creation retries can only be set to 0 (docs/live-service.md, "UpdateJob retries")
+        jobExecutionsRetryConfig={"criteriaList": [{"failureType": "ALL", "numberOfRetries": 0}]},
     )
     assert set(out) == {"ResponseMetadata"}
     job = iot.describe_job(jobId="j1")["job"]
@@ -269,7 +270,7 @@ def test_update_job_changes_description_and_configs(iot, thing):
     assert job["timeoutConfig"] == {"inProgressTimeoutInMinutes": 60}
     assert job["presignedUrlConfig"]["expiresInSec"] == 120
     assert job["abortConfig"]["criteriaList"][0]["failureType"] == "ALL"
-    assert job["jobExecutionsRetryConfig"]["criteriaList"][0]["numberOfRetries"] == 1
+    assert job["jobExecutionsRetryConfig"]["criteriaList"][0]["numberOfRetries"] == 0
     assert job["lastUpdatedAt"] >= before["lastUpdatedAt"]
 
 

@@ -233,11 +233,16 @@ def test_describe_unknown_job_is_404(jobs_data, thing):
                  jobId="nope", thingName="dev1")
 
 
-def test_describe_terminal_execution(jobs_data, one_job):
+def test_describe_terminal_execution(iot, jobs_data, one_job):
+    """The device plane answers 410 for a terminal execution (docs/live-service.md,
+    "Device-plane DescribeJobExecution of a terminal execution"); the control plane still
+    shows it."""
     jobs_data.update_job_execution(jobId="j1", thingName="dev1", status="SUCCEEDED",
                                    statusDetails={"result": "ok"})
-    out = jobs_data.describe_job_execution(jobId="j1", thingName="dev1")["execution"]
-    assert (out["status"], out["statusDetails"]) == ("SUCCEEDED", {"result": "ok"})
+    expect_error("TerminalStateException", 410, jobs_data.describe_job_execution,
+                 jobId="j1", thingName="dev1")
+    out = execution(iot, "j1", "dev1")
+    assert (out["status"], out["statusDetails"]) == ("SUCCEEDED", {"detailsMap": {"result": "ok"}})
 
 
 # --- UpdateJobExecution ---------------------------------------------------------------------
@@ -319,7 +324,7 @@ def test_version_rises_by_one_on_every_accepted_change(iot, jobs_data, one_job):
 
 def test_service_side_cancel_raises_the_version(iot, jobs_data, one_job):
     iot.cancel_job(jobId="j1")
-    out = jobs_data.describe_job_execution(jobId="j1", thingName="dev1")["execution"]
+    out = execution(iot, "j1", "dev1")
     assert (out["status"], out["versionNumber"]) == ("CANCELED", 2)
 
 
@@ -341,7 +346,7 @@ def test_in_progress_execution_finishes(iot, jobs_data, one_job, final):
 @pytest.mark.parametrize("status", ["QUEUED", "CANCELED", "TIMED_OUT", "REMOVED"])
 def test_device_may_not_set_service_statuses(iot, jobs_data, one_job, status):
     jobs_data.start_next_pending_job_execution(thingName="dev1")
-    expect_error("InvalidRequestException", 400, jobs_data.update_job_execution,
+    expect_error("InvalidStateTransitionException", 409, jobs_data.update_job_execution,
                  jobId="j1", thingName="dev1", status=status)
     ex = execution(iot, "j1", "dev1")
     assert (ex["status"], ex["versionNumber"]) == ("IN_PROGRESS", 2)

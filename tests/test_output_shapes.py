@@ -370,7 +370,8 @@ def run_every_operation(iot, jobs_data, iot_unchecked, jobs_data_unchecked):
                                    includeJobExecutionState=True, includeJobDocument=True)
     iot.describe_job(jobId="snap")  # COMPLETED
     iot.list_jobs(status="COMPLETED")
-    jobs_data.describe_job_execution(jobId="snap", thingName="t0")
+    expect_error("TerminalStateException", 410, jobs_data.describe_job_execution,
+                 jobId="snap", thingName="t0")
 
     # continuous job: membership, cancel, delete executions
     iot.update_job(jobId="cont", description="continuous", timeoutConfig={"inProgressTimeoutInMinutes": 5})
@@ -397,7 +398,8 @@ def run_every_operation(iot, jobs_data, iot_unchecked, jobs_data_unchecked):
     iot.list_job_executions_for_thing(thingName="solo", namespaceId="ns1")
     iot.cancel_job(jobId="solo", force=True)
     iot.describe_job_execution(jobId="solo", thingName="solo")
-    jobs_data.describe_job_execution(jobId="solo", thingName="solo")
+    expect_error("TerminalStateException", 410, jobs_data.describe_job_execution,
+                 jobId="solo", thingName="solo")
     iot.list_jobs(status="CANCELED")
 
     # nothing pending
@@ -422,7 +424,7 @@ def run_every_operation(iot, jobs_data, iot_unchecked, jobs_data_unchecked):
     expect_error("InvalidRequestException", 400, iot.cancel_job, jobId="empty")
     expect_error("InvalidStateTransitionException", 409, jobs_data.update_job_execution,
                  jobId="again", thingName="solo", status="IN_PROGRESS", expectedVersion=9)
-    expect_error("InvalidRequestException", 400, jobs_data.update_job_execution,
+    expect_error("InvalidStateTransitionException", 409, jobs_data.update_job_execution,
                  jobId="again", thingName="solo", status="QUEUED")
     expect_error("ResourceNotFoundException", 404, jobs_data.describe_job_execution,
                  jobId="nope", thingName="solo")

@@ -192,16 +192,20 @@ def test_thing_removed_from_group_has_pending_execution_removed(iot, tree):
     iot.remove_thing_from_thing_group(thingGroupName="parent", thingName="p1")
     ex = execution(iot, "cj", "p1")
     assert ex["status"] == "REMOVED"
-    assert ex["versionNumber"] == before["versionNumber"] + 1
+    assert ex["versionNumber"] == before["versionNumber"]  # live capture: unchanged
     assert nonzero(iot, "cj") == {"QUEUED": 2, "REMOVED": 1}
 
 
-def test_in_progress_execution_is_removed_when_thing_leaves(iot, jobs_data, tree):
+def test_in_progress_execution_stays_when_thing_leaves(iot, jobs_data, tree):
+    """docs/live-service.md, "CONTINUOUS jobs and group membership": the device can still
+    finish it."""
     continuous(iot, tree)
     jobs_data.start_next_pending_job_execution(thingName="c1")
     iot.remove_thing_from_thing_group(thingGroupName="child", thingName="c1")
-    assert status_of(iot, "cj", "c1") == "REMOVED"
-    assert jobs_data.get_pending_job_executions(thingName="c1")["inProgressJobs"] == []
+    assert status_of(iot, "cj", "c1") == "IN_PROGRESS"
+    assert [j["jobId"] for j in jobs_data.get_pending_job_executions(thingName="c1")["inProgressJobs"]] == ["cj"]
+    jobs_data.update_job_execution(jobId="cj", thingName="c1", status="SUCCEEDED")
+    assert status_of(iot, "cj", "c1") == "SUCCEEDED"
 
 
 def test_terminal_execution_stays_when_thing_leaves(iot, jobs_data, tree):
@@ -321,12 +325,14 @@ def test_canceled_continuous_job_keeps_in_progress_execution_of_a_member(iot, jo
     assert status_of(iot, "cj", "p1") == "IN_PROGRESS"
 
 
-def test_canceled_continuous_job_still_removes_thing_that_leaves(iot, jobs_data, tree):
+def test_canceled_continuous_job_keeps_in_progress_of_thing_that_leaves(iot, jobs_data, tree):
+    """docs/live-service.md, "CONTINUOUS jobs and group membership": leaving removes only a
+    QUEUED execution."""
     continuous(iot, tree)
     jobs_data.start_next_pending_job_execution(thingName="p1")
     iot.cancel_job(jobId="cj")
     iot.remove_thing_from_thing_group(thingGroupName="parent", thingName="p1")
-    assert status_of(iot, "cj", "p1") == "REMOVED"
+    assert status_of(iot, "cj", "p1") == "IN_PROGRESS"
 
 
 def test_deleting_a_target_group_removes_pending_executions_of_continuous_jobs(iot, jobs_data):
@@ -348,5 +354,5 @@ def test_deleting_a_target_group_removes_pending_executions_of_continuous_jobs(i
 def test_update_job_execution_rejects_service_status_before_checking_version(iot, jobs_data):
     iot.create_thing(thingName="dev")
     iot.create_job(jobId="j", targets=["arn:aws:iot:us-east-1:123456789012:thing/dev"], document="{}")
-    with pytest.raises(jobs_data.exceptions.InvalidRequestException):
+    with pytest.raises(jobs_data.exceptions.InvalidStateTransitionException, match="changed to be CANCELED"):
         jobs_data.update_job_execution(thingName="dev", jobId="j", status="CANCELED", expectedVersion=7)

@@ -152,8 +152,14 @@ def test_presigned_url_placeholders_replaced_for_devices_only(iot, jobs_data, fl
     assert "X-Amz-Signature=" in received["url"]
 
 
-def test_without_presigned_config_placeholders_stay(iot, jobs_data, fleet):
+def test_without_presigned_config_placeholders_are_refused(iot, jobs_data, fleet):
+    """docs/live-service.md, "Job templates": the live service refuses such a job (it used
+    to be accepted with the placeholder left as written)."""
     document = json.dumps({"url": "${aws:iot:s3-presigned-url:https://s3.amazonaws.com/firmware/fw.bin}"})
-    iot.create_job(jobId="j", targets=[fleet], document=document)
-    received = jobs_data.start_next_pending_job_execution(thingName="t0")["execution"]["jobDocument"]
-    assert received == document
+    with pytest.raises(iot.exceptions.InvalidRequestException) as error:
+        iot.create_job(jobId="j", targets=[fleet], document=document)
+    assert error.value.response["Error"]["Message"] == (
+        "Role must be provided for pre-sign S3 urls in job document of job j."
+    )
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.describe_job(jobId="j")

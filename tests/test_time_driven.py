@@ -59,7 +59,7 @@ def test_step_timeout_from_start_next(iot, jobs_data, fleet):
         started = jobs_data.start_next_pending_job_execution(thingName="t0", stepTimeoutInMinutes=5)
         assert started["execution"]["approximateSecondsBeforeTimedOut"] == 300
         clock.tick(timedelta(minutes=5, seconds=1))
-        assert jobs_data.describe_job_execution(thingName="t0", jobId="j")["execution"]["status"] == "TIMED_OUT"
+        assert _execution(iot, "j", "t0")["status"] == "TIMED_OUT"
 
 
 def test_step_timer_replaced_and_canceled(iot, jobs_data, fleet):

@@ -53,15 +53,16 @@ def after_thing_change(account_id: str, region_name: str, thing_name: Optional[s
     if not thing_name:
         return
     backend: DynamicGroupsBackend = moto_compat.backend_of(dynamic_groups_backends, account_id, region_name)
+    jobs: IoTJobsBackend = moto_compat.backend_of(iotjobs_backends, account_id, region_name)
     now = clock.now()
+    groups_before = control_plane.thing_groups(jobs.store, thing_name)
     with backend.lock:
         changed = backend.on_thing_changed(thing_name, now)
     if changed:
-        jobs: IoTJobsBackend = moto_compat.backend_of(iotjobs_backends, account_id, region_name)
         with jobs.lock:
             jobs.advance(now)
             with jobs.atomic():
-                control_plane.on_membership_changed(jobs.store, thing_name, now)
+                control_plane.on_membership_changed(jobs.store, thing_name, groups_before, now)
 
 
 class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
@@ -87,6 +88,8 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         with lock:
             try:
                 names = thing_names()
+                jobs_store = self._jobs_backend().store
+                groups_before = {name: control_plane.thing_groups(jobs_store, name) for name in names}
                 restore = moto_compat.registry_snapshot(self.iot_backend)
             except Exception:  # a defect of ours, before anything changed
                 return self._internal_failure()
@@ -94,7 +97,7 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
             try:
                 if after_change is not None:
                     after_change()
-                self._after_membership_change(names, deleted)
+                self._after_membership_change(names, groups_before, deleted)
             except Exception:  # a defect of ours: undo the registry call, answer as AWS does
                 restore()
                 return self._internal_failure()
@@ -108,7 +111,9 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         ).to_response(CONTROL_PLANE)
         return moto_compat.response_for_moto(status, headers, body)
 
-    def _after_membership_change(self, thing_names: list[str], deleted: bool = False) -> None:
+    def _after_membership_change(
+        self, thing_names: list[str], groups_before: dict[str, set[str]], deleted: bool = False
+    ) -> None:
         backend = self._jobs_backend()
         now = clock.now()
         with backend.lock:
@@ -118,7 +123,9 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
                     if deleted:
                         control_plane.on_thing_deleted(backend.store, thing_name, now)
                     else:
-                        control_plane.on_membership_changed(backend.store, thing_name, now)
+                        control_plane.on_membership_changed(
+                            backend.store, thing_name, groups_before[thing_name], now
+                        )
 
     def create_thing(self) -> Any:
         try:

@@ -24,10 +24,11 @@ request topic (device publishes)               operation
 - Rejected: ``{code, message, clientToken?, timestamp, executionState?}``; ``executionState``
   only with InvalidStateTransition and VersionMismatch. Codes: InvalidTopic (a topic under
   ``$aws/things/{thing}/jobs/`` that is no API), InvalidJson (not UTF-8 JSON), InvalidRequest
-  (not a JSON object, a constraint of the botocore model broken, a status a device may not set),
-  ResourceNotFound, InvalidStateTransition, VersionMismatch (expectedVersion differs),
-  RequestThrottled (an injected ThrottlingException, see ``moto_iotjobs.faults``; faults for
-  the ``iot-jobs-data`` plane apply to MQTT too), TerminalStateReached (an injected
+  (not a JSON object, a constraint of the botocore model broken), ResourceNotFound,
+  InvalidStateTransition (also a status a device may not set), VersionMismatch
+  (expectedVersion differs), RequestThrottled (an injected ThrottlingException, see
+  ``moto_iotjobs.faults``; faults for the ``iot-jobs-data`` plane apply to MQTT too),
+  TerminalStateReached (``get`` of a terminal execution, or an injected
   TerminalStateException), InternalError (anything else).
 - Namespaced topics: ``$next`` means the next pending execution among the jobs of that
   namespace; a named job must belong to the namespace (ResourceNotFound otherwise). The plain

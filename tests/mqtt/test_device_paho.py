@@ -144,7 +144,7 @@ def test_reply_comes_before_the_notifications_it_causes(
         ("j1/cancel", b'{"clientToken": "t1"}', "InvalidTopic", None),
         ("get", b"{oops", "InvalidJson", None),
         ("j1/update", b'{"status": "BOGUS", "clientToken": "t2"}', "InvalidRequest", "t2"),
-        ("j1/update", b'{"status": "TIMED_OUT", "clientToken": "t3"}', "InvalidRequest", "t3"),
+        ("nope/update", b'{"status": "TIMED_OUT", "clientToken": "t3"}', "InvalidStateTransition", "t3"),
         ("j1/update", b'{"clientToken": "t4"}', "InvalidRequest", "t4"),
         ("nope/update", b'{"status": "IN_PROGRESS", "clientToken": "t5"}', "ResourceNotFound", "t5"),
         ("nope/get", b'{"clientToken": "t6"}', "ResourceNotFound", "t6"),

@@ -200,9 +200,12 @@ def snapshot(iot: Any, jobs_data: Any, thing_names: Iterable[str]) -> str:
             state[f"execution/{thing}/{job_id}/{number}"] = iot.describe_job_execution(
                 jobId=job_id, thingName=thing, executionNumber=number
             )
-            state[f"device/{thing}/{job_id}/{number}"] = jobs_data.describe_job_execution(
-                jobId=job_id, thingName=thing, executionNumber=number
-            )
+            try:
+                state[f"device/{thing}/{job_id}/{number}"] = jobs_data.describe_job_execution(
+                    jobId=job_id, thingName=thing, executionNumber=number
+                )
+            except jobs_data.exceptions.TerminalStateException:  # 410 for a terminal one
+                state[f"device/{thing}/{job_id}/{number}"] = "TerminalStateException"
     state["tags"] = {
         arn: iot.list_tags_for_resource(resourceArn=arn)["tags"]
         for arn in [j["jobArn"] for j in state["jobs"]] + [t["jobTemplateArn"] for t in templates]

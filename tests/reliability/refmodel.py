@@ -6,19 +6,20 @@ answer, `Ok(value)` or `Err(code)`, and applies the change only when it is accep
 
 Decisions it encodes:
 - executions start QUEUED with versionNumber 1; every accepted change (device or service:
-  cancel, timeout, removal) adds exactly 1;
+  cancel, timeout) adds exactly 1; a removal (REMOVED) keeps it (issue #13, live capture);
 - CancelJob cancels QUEUED executions, with force IN_PROGRESS ones too; cancelling a
   COMPLETED job, or a CANCELED one again without force, is InvalidRequest;
 - a CANCELED job never becomes COMPLETED; CONTINUOUS jobs never complete; a SNAPSHOT job is
   COMPLETED once every (latest) execution is terminal, at once when it reaches no thing;
 - a thing deleted gets its pending executions REMOVED (any job); a thing that no longer
-  belongs to a target group of a CONTINUOUS job (and is not a direct target) gets its pending
-  execution REMOVED; a thing that joins a target group of an IN_PROGRESS CONTINUOUS job and
-  has no execution (or a REMOVED one) gets a new QUEUED one, numbered one more than its last;
-  the plugin re-evaluates a thing on every group-membership call naming it;
+  belongs to a target group of a CONTINUOUS job (and is not a direct target) gets its QUEUED
+  execution REMOVED (an IN_PROGRESS one stays); a thing that joins a target group of an
+  IN_PROGRESS CONTINUOUS job it did not reach before gets a new QUEUED execution, numbered one
+  more than its last, unless its newest is still QUEUED or IN_PROGRESS (issue #13);
 - GetPendingJobExecutions: IN_PROGRESS first then QUEUED, each oldest first, 10 at most;
-- a device asking for a status only the service sets is InvalidRequest (before any
-  version check); a device's stale expectedVersion is InvalidStateTransition (409);
+- a device asking for a status only the service sets is InvalidStateTransition (before the
+  execution is looked up and before any version check; issue #13, captured on the live
+  service); a device's stale expectedVersion is InvalidStateTransition (409);
   control-plane CancelJobExecution answers VersionConflict;
 - timeouts: entering IN_PROGRESS arms inProgressTimeoutInMinutes; stepTimeoutInMinutes
   arms (or with -1 clears) a step timer; the earlier deadline wins; at the deadline (the
@@ -139,10 +140,11 @@ class Model:
         return execution
 
     def _change(self, execution: Execution, status: str,
-                details: Optional[dict[str, str]] = None) -> None:
+                details: Optional[dict[str, str]] = None, bump: bool = True) -> None:
         previous = execution.status
         execution.status = status
-        execution.version += 1
+        if bump:
+            execution.version += 1
         if details is not None:
             execution.details = details
         if status == IN_PROGRESS and previous != IN_PROGRESS:
@@ -182,18 +184,21 @@ class Model:
         self.things.add(thing)
 
     def add_to_group(self, thing: str, group: str) -> None:
+        before = self.groups_of(thing)
         if thing not in self.groups[group]:
             self.groups[group].append(thing)
-        self._reconcile(thing)
+        self._reconcile(thing, before)
 
     def remove_from_group(self, thing: str, group: str) -> None:
+        before = self.groups_of(thing)
         if thing in self.groups[group]:
             self.groups[group].remove(thing)
-        self._reconcile(thing)
+        self._reconcile(thing, before)
 
     def delete_group(self, group: str) -> None:
+        befores = {thing: self.groups_of(thing) for thing in self.groups[group]}
         for thing in self.groups.pop(group):
-            self._reconcile(thing)
+            self._reconcile(thing, befores[thing])
 
     def delete_thing(self, thing: str) -> None:
         self.things.discard(thing)
@@ -203,19 +208,22 @@ class Model:
         for job in self.jobs.values():
             execution = job.current(thing)
             if execution is not None and execution.status in PENDING:
-                self._change(execution, REMOVED)
+                self._change(execution, REMOVED, bump=False)
 
-    def _reconcile(self, thing: str) -> None:
+    def _reconcile(self, thing: str, before: set[str]) -> None:
         groups = self.groups_of(thing)
         for job in self.jobs.values():  # creation order
             if job.selection != "CONTINUOUS":
                 continue
             current = job.current(thing)
-            if job.status == "IN_PROGRESS" and groups & set(job.group_targets):
-                if current is None or current.status == REMOVED:
+            targets = set(job.group_targets)
+            joined = bool((groups - before) & targets)
+            reached_before = thing in job.thing_targets or bool(before & targets)
+            if job.status == "IN_PROGRESS" and joined and not reached_before:
+                if current is None or current.status not in PENDING:
                     self._queue(job, thing)
-            elif current is not None and current.status in PENDING and not self.reaches(job, thing):
-                self._change(current, REMOVED)
+            elif current is not None and current.status == QUEUED and not self.reaches(job, thing):
+                self._change(current, REMOVED, bump=False)
 
     # --- control plane ------------------------------------------------------------------
 
@@ -311,12 +319,12 @@ class Model:
 
     def update(self, thing: str, job_id: str, status: str, expected: Optional[int],
                details: Optional[dict[str, str]], step: Optional[int]) -> Outcome:
+        if status not in DEVICE_STATUSES:  # a status only the service sets: refused first
+            return Err(IST)
         job = self.jobs.get(job_id)
         execution = job.current(thing) if job is not None else None
         if execution is None:
             return Err(NF)
-        if status not in DEVICE_STATUSES:  # a status only the service sets: refused first
-            return Err(IR)
         if expected is not None and expected != execution.version:
             return Err(IST)
         if execution.status in TERMINAL:

@@ -42,10 +42,10 @@ def test_canceled_continuous_job_keeps_members_in_progress(iotjobs: Any) -> None
     iot.add_thing_to_thing_group(thingGroupName="g0", thingName="t0")
     execution = iot.describe_job_execution(jobId="c", thingName="t0")["execution"]
     assert (execution["status"], execution["versionNumber"]) == ("IN_PROGRESS", 2)
-    # ... and leaving the group does remove it.
+    # ... and leaving the group keeps it too (issue #13, live capture: only QUEUED is removed).
     iot.remove_thing_from_thing_group(thingGroupName="g0", thingName="t0")
     execution = iot.describe_job_execution(jobId="c", thingName="t0")["execution"]
-    assert (execution["status"], execution["versionNumber"]) == ("REMOVED", 3)
+    assert (execution["status"], execution["versionNumber"]) == ("IN_PROGRESS", 2)
     assert thing_arn("t0") == execution["thingArn"]
 
 

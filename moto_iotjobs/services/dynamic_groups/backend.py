@@ -137,7 +137,7 @@ class DynamicGroupsBackend(BaseBackend):
         members = self._members(group)
         moto_compat.delete_thing_group(self.account_id, self.region_name, group.arn)
         del self.groups[name]
-        self._tell_jobs(members, now)
+        self._tell_jobs(members, now, name)
 
     def _static_version(self, name: str) -> Optional[int]:
         registry = moto_compat.iot_registry(self.account_id, self.region_name)
@@ -173,7 +173,7 @@ class DynamicGroupsBackend(BaseBackend):
         for name in self._members(group):
             if name not in changed and self._evaluate(group, name):
                 changed.append(name)
-        self._tell_jobs(changed, now)
+        self._tell_jobs(changed, now, group.name)
 
     def on_thing_changed(self, thing_name: str, now: float) -> bool:
         """A thing was created, updated or changed groups: evaluate it against every dynamic
@@ -193,7 +193,8 @@ class DynamicGroupsBackend(BaseBackend):
                 changed = True
         return changed
 
-    def _tell_jobs(self, thing_names: list[str], now: float) -> None:
+    def _tell_jobs(self, thing_names: list[str], now: float, group_name: str) -> None:
+        """Each of `thing_names` just joined or left `group_name` (and nothing else)."""
         if not thing_names:
             return
         jobs = moto_compat.backend_of(iotjobs_backends, self.account_id, self.region_name)
@@ -201,7 +202,8 @@ class DynamicGroupsBackend(BaseBackend):
             jobs.advance(now)
             with jobs.atomic():
                 for thing_name in thing_names:
-                    control_plane.on_membership_changed(jobs.store, thing_name, now)
+                    groups_before = control_plane.thing_groups(jobs.store, thing_name) ^ {group_name}
+                    control_plane.on_membership_changed(jobs.store, thing_name, groups_before, now)
 
 
 #: `dynamic_groups_backends[account_id][region_name]`, reset with every other moto backend.

@@ -45,6 +45,7 @@ from moto_iotjobs.services.jobs.lifecycle import (
     PENDING,
     REMOVED,
     Actor,
+    can_transition,
 )
 from moto_iotjobs.services.jobs.policies import rollout, scheduling
 from moto_iotjobs.services.jobs.records import Job, JobExecution
@@ -135,6 +136,7 @@ def create_job(store: JobStore, templates: TemplateStore, params: CreateJobInput
         value = params.get(member)
         if value is not None:
             setattr(job, attribute, value)
+    documents.check_presign_role(job.document, job.presigned_url_config, f"job {job_id}")
     group_ids = {
         t.name: registry.thing_groups[t.arn].thing_group_id
         for t in targets
@@ -195,8 +197,21 @@ def list_jobs(store: JobStore, params: ListJobsInput) -> tuple[list[Job], Option
     return page, token, summary_group_id
 
 
+def check_retry_update(config: Optional[dict[str, Any]]) -> None:
+    """After a job is created its retries can only be set to 0 (developer guide, job
+    configurations: https://docs.aws.amazon.com/iot/latest/developerguide/jobs-configurations-details.html)."""
+    for criteria in (config or {}).get("criteriaList") or []:
+        retries = criteria.get("numberOfRetries")
+        if retries:
+            raise InvalidRequestException(
+                f"The number of retries of job executions can only be set to 0 after the job "
+                f"is created; numberOfRetries is {retries} for failureType {criteria.get('failureType')}"
+            )
+
+
 def update_job(store: JobStore, params: UpdateJobInput, now: float) -> None:
     job = store.get_job(params["jobId"])
+    check_retry_update(params.get("jobExecutionsRetryConfig"))
     check_retry_config(params.get("jobExecutionsRetryConfig"))
     store.touch(job)
     if params.get("description") is not None:
@@ -285,7 +300,14 @@ def list_job_executions_for_job(store: JobStore, params: ListJobExecutionsForJob
     status = params.get("status")
     context = f"ListJobExecutionsForJob:{job.job_id}:{job.seq}:{status}"
     before = decode_token(params.get("nextToken"), context)
-    executions = job.executions_newest_first(before) if status is None else job.by_status[status].newest_first(before)
+    # Every execution number of a thing is listed, not only the latest (docs/live-service.md,
+    # "CONTINUOUS jobs and group membership").
+    if status is None:
+        executions = job.every_execution_newest_first(before)
+    elif not job.earlier_executions:
+        executions = job.by_status[status].newest_first(before)
+    else:
+        executions = (e for e in job.every_execution_newest_first(before) if e.status == status)
     return take_page(executions, params.get("maxResults"), lambda e: e.seq, context)
 
 
@@ -364,19 +386,35 @@ def delete_job_execution(store: JobStore, params: DeleteJobExecutionInput, now: 
 # --- registry changes (continuous jobs, deleted things) ---------------------------------
 
 
-def on_membership_changed(store: JobStore, thing_name: str, now: float) -> None:
-    """A thing joined or left groups: queue continuous jobs it now reaches, and mark
-    REMOVED the pending executions of continuous jobs it no longer reaches."""
+def thing_groups(store: JobStore, thing_name: str) -> set[str]:
+    """The groups a thing belongs to now (directly or through a child group)."""
     registry = iot_registry(store.account_id, store.region_name)
     thing_arn = store.arn(f"thing/{thing_name}")
-    groups = groups_containing(registry, thing_arn) if thing_arn in registry.things else set()
+    return groups_containing(registry, thing_arn) if thing_arn in registry.things else set()
+
+
+def _reaches(job: Job, thing_arn: str, groups: set[str]) -> bool:
+    return thing_arn in job.targets or not groups.isdisjoint(job.target_group_names)
+
+
+def on_membership_changed(
+    store: JobStore, thing_name: str, groups_before: set[str], now: float
+) -> None:
+    """A thing joined or left groups (docs/live-service.md, "CONTINUOUS jobs and group
+    membership"). Joining a target group of an IN_PROGRESS continuous job queues a new
+    execution unless the thing's newest one is still pending; no longer reaching a
+    continuous job removes a QUEUED execution (an IN_PROGRESS one may still finish)."""
+    thing_arn = store.arn(f"thing/{thing_name}")
+    groups = thing_groups(store, thing_name)
     reached: dict[str, Job] = {}
-    for group in sorted(groups):
+    for group in sorted(groups - groups_before):
         reached.update(store.continuous_jobs_by_group.get(group, {}))
     # Queue in job creation order, not in the (hash-seeded) order of a set of groups.
     for job in sorted(reached.values(), key=lambda j: j.seq):
-        existing = store.thing_executions.get(thing_name, job.job_id)
-        if existing is None or existing.status == REMOVED:
+        if _reaches(job, thing_arn, groups_before):
+            continue  # it was a member through another target already
+        newest = store.thing_executions.get(thing_name, job.job_id)
+        if newest is None or newest.status not in PENDING:
             store.queue_execution(job, thing_name, now)
     for execution in store.thing_executions.of_thing(thing_name):
         job = execution.job
@@ -384,15 +422,14 @@ def on_membership_changed(store: JobStore, thing_name: str, now: float) -> None:
         # that is CANCELED (so no longer queues new things) still reaches its members.
         if (
             job.target_selection == "CONTINUOUS"
-            and execution.status in PENDING
-            and thing_arn not in job.targets
-            and groups.isdisjoint(job.target_group_names)
+            and can_transition(execution.status, REMOVED, Actor.LEFT_GROUP)
+            and not _reaches(job, thing_arn, groups)
         ):
-            store.change_status(execution, REMOVED, Actor.REGISTRY, now)
+            store.change_status(execution, REMOVED, Actor.LEFT_GROUP, now)
 
 
 def on_thing_deleted(store: JobStore, thing_name: str, now: float) -> None:
     """Executions not yet terminal on a deleted thing become REMOVED."""
     for execution in store.thing_executions.of_thing(thing_name):
-        if execution.status in PENDING:
-            store.change_status(execution, REMOVED, Actor.REGISTRY, now)
+        if can_transition(execution.status, REMOVED, Actor.THING_DELETED):
+            store.change_status(execution, REMOVED, Actor.THING_DELETED, now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from moto_iotjobs.protocol.errors import VersionMismatchException
+from moto_iotjobs.protocol.errors import TerminalStateException, VersionMismatchException
 from moto_iotjobs.services.jobs.inputs import (
     DeviceDescribeJobExecutionInput,
     GetPendingJobExecutionsInput,
@@ -20,6 +20,7 @@ from moto_iotjobs.services.jobs.lifecycle import (
     IN_PROGRESS,
     JOB_SCHEDULED,
     QUEUED,
+    TERMINAL,
     Actor,
     check_device_status,
 )
@@ -79,17 +80,26 @@ def start_next_pending_job_execution(
 
 
 def describe_device_execution(store: JobStore, params: DeviceDescribeJobExecutionInput) -> Optional[JobExecution]:
+    """A terminal execution is gone for the device: 410 TerminalStateException, as the live
+    service answers (docs/live-service.md, "Device-plane DescribeJobExecution of a terminal
+    execution"); the control plane still describes it."""
     thing_name = params["thingName"]
     if params["jobId"] == NEXT:
         return next_pending(store, thing_name)
-    return store.get_execution(thing_name, params["jobId"], params.get("executionNumber"))
+    execution = store.get_execution(thing_name, params["jobId"], params.get("executionNumber"))
+    if execution.status in TERMINAL:
+        raise TerminalStateException(
+            f"Job execution of job {execution.job.job_id} on thing {thing_name} is in the "
+            f"terminal status {execution.status}"
+        )
+    return execution
 
 
 def update_job_execution(store: JobStore, params: UpdateJobExecutionInput, now: float) -> JobExecution:
+    check_device_status(params["status"])  # before the look-up: an unknown job is 409 too
     execution = store.get_execution(
         params["thingName"], params["jobId"], params.get("executionNumber")
     )
-    check_device_status(params["status"], store.describe(execution))
     expected = params.get("expectedVersion")
     if expected is not None and expected != execution.version_number:
         raise VersionMismatchException(

@@ -194,3 +194,11 @@ def substitute_parameters(document: str, values: dict[str, str]) -> str:
         return json.dumps(values[key])[1:-1]
 
     return _PARAMETER_PLACEHOLDER.sub(replace, document)
+
+
+def check_presign_role(document: Optional[str], presigned_url_config: Optional[dict[str, Any]], what: str) -> None:
+    """A document with a presigned-URL placeholder needs presignedUrlConfig.roleArn: the
+    service could not presign otherwise (captured text, docs/live-service.md, "Job
+    templates"); `what` is "job ID" or "job template ID"."""
+    if document and "${aws:iot:s3-presigned-url:" in document and not (presigned_url_config or {}).get("roleArn"):
+        raise InvalidRequestException(f"Role must be provided for pre-sign S3 urls in job document of {what}.")

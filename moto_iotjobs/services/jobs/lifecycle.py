@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from enum import Enum
 
-from moto_iotjobs.protocol.errors import InvalidRequestException, InvalidStateTransitionException
+from moto_iotjobs.protocol.errors import InvalidStateTransitionException
 
 # Job statuses (iot JobStatus enum).
 JOB_IN_PROGRESS = "IN_PROGRESS"
@@ -56,7 +56,8 @@ class Actor(Enum):
     CANCEL = "cancel"  # CancelJob / CancelJobExecution / abort / end of schedule, no force
     FORCE_CANCEL = "force-cancel"  # the same with force=true
     TIMER = "timer"  # in-progress or step timeout
-    REGISTRY = "registry"  # thing deleted or left the group of a continuous job
+    THING_DELETED = "thing-deleted"  # DeleteThing: every pending execution of the thing
+    LEFT_GROUP = "left-group"  # the thing no longer reaches a CONTINUOUS job: QUEUED only
     RETRY = "retry"  # jobExecutionsRetryConfig queues a failed or timed-out execution again
 
 
@@ -71,7 +72,7 @@ EXECUTION_TRANSITIONS: dict[str, dict[str, set[Actor]]] = {
         FAILED: _DEVICE,
         REJECTED: _DEVICE,
         CANCELED: _CANCEL,
-        REMOVED: {Actor.REGISTRY},
+        REMOVED: {Actor.THING_DELETED, Actor.LEFT_GROUP},
     },
     IN_PROGRESS: {
         IN_PROGRESS: _DEVICE,
@@ -80,7 +81,9 @@ EXECUTION_TRANSITIONS: dict[str, dict[str, set[Actor]]] = {
         REJECTED: _DEVICE,
         TIMED_OUT: {Actor.TIMER},
         CANCELED: {Actor.FORCE_CANCEL},
-        REMOVED: {Actor.REGISTRY},
+        # A device can still finish an IN_PROGRESS execution of a group it left (captured
+        # on the live service, docs/live-service.md).
+        REMOVED: {Actor.THING_DELETED},
     },
     FAILED: {QUEUED: {Actor.RETRY}},
     TIMED_OUT: {QUEUED: {Actor.RETRY}},
@@ -89,6 +92,11 @@ EXECUTION_TRANSITIONS: dict[str, dict[str, set[Actor]]] = {
     REMOVED: {},
     CANCELED: {},
 }
+
+#: Actors whose change keeps versionNumber: a removal is the service's bookkeeping, not a
+#: change of the execution (captured on the live service, docs/live-service.md,
+#: "CONTINUOUS jobs and group membership").
+UNVERSIONED_ACTORS = frozenset({Actor.THING_DELETED, Actor.LEFT_GROUP})
 
 #: Statuses a device may ask for in UpdateJobExecution.
 DEVICE_SETTABLE = frozenset(
@@ -100,19 +108,20 @@ def can_transition(current: str, target: str, actor: Actor) -> bool:
     return actor in EXECUTION_TRANSITIONS[current].get(target, ())
 
 
-def check_device_status(target: str, what: str) -> None:
-    """A device may ask only for IN_PROGRESS, SUCCEEDED, FAILED or REJECTED (400 otherwise)."""
+def check_device_status(target: str) -> None:
+    """A device may ask only for IN_PROGRESS, SUCCEEDED, FAILED or REJECTED: anything else
+    is a 409 with the text the live service gives (docs/live-service.md, "Statuses a device
+    may not set"), decided before the execution is looked up."""
     if target not in DEVICE_SETTABLE:
-        raise InvalidRequestException(
-            f"Invalid status {target} for {what}: a device may only set "
-            f"{', '.join(sorted(DEVICE_SETTABLE))}"
+        raise InvalidStateTransitionException(
+            f"The status of job execution cannot be changed to be {target}"
         )
 
 
 def check_execution_transition(current: str, target: str, actor: Actor, what: str) -> None:
     """Raise the error AWS gives when `actor` may not move an execution from `current` to `target`."""
     if actor is Actor.DEVICE:
-        check_device_status(target, what)
+        check_device_status(target)
     if can_transition(current, target, actor):
         return
     if current in TERMINAL:

@@ -56,6 +56,7 @@ class Job:
         "raw_document",
         "resolved_packages",
         "pending_retries",
+        "earlier_executions",
         "rollout",
         "schedule",
         "by_status",
@@ -99,6 +100,9 @@ class Job:
         self.resolved_packages: Optional[list[tuple[str, Optional[str]]]] = None
         # Retries decided but not yet queued (`policies/retry.py`): the job is not done yet.
         self.pending_retries = 0
+        # Executions superseded by a later one of the same thing (a CONTINUOUS job's thing
+        # that rejoined): none in the common case, so listings take the fast path.
+        self.earlier_executions = 0
         # Executions still to create, while a paced rollout runs (`policies/rollout.py`).
         self.rollout: Optional[Rollout] = None
         # Start, end and maintenance windows (`policies/scheduling.py`).
@@ -129,8 +133,36 @@ class Job:
             key=_negative_seq,
         )
 
+    def every_execution_newest_first(self, before: Optional[int] = None) -> Iterator[JobExecution]:
+        """Every execution, earlier execution numbers included, highest seq first. An
+        earlier execution always has a lower seq than the one that superseded it, so it is
+        pushed on a heap when its successor is yielded and comes out in order."""
+        if not self.earlier_executions:
+            yield from self.executions_newest_first(before)
+            return
+        earlier: list[tuple[int, JobExecution]] = []
+        for current in self.executions_newest_first():
+            while earlier and earlier[0][0] < -current.seq:
+                yield from _yield_earlier(earlier, before)
+            if before is None or current.seq < before:
+                yield current
+            if current.previous is not None:
+                heapq.heappush(earlier, (-current.previous.seq, current.previous))
+        while earlier:
+            yield from _yield_earlier(earlier, before)
+
     def all_executions(self) -> list[JobExecution]:
         return [e for index in self.by_status.values() for e in index.values()]
+
+
+def _yield_earlier(heap: list[tuple[int, JobExecution]], before: Optional[int]) -> Iterator[JobExecution]:
+    """Pop the newest earlier execution (yielded when before `before`), pushing its own
+    predecessor."""
+    _, execution = heapq.heappop(heap)
+    if execution.previous is not None:
+        heapq.heappush(heap, (-execution.previous.seq, execution.previous))
+    if before is None or execution.seq < before:
+        yield execution
 
 
 def _negative_seq(execution: JobExecution) -> int:

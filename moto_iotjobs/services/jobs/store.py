@@ -28,6 +28,7 @@ from moto_iotjobs.services.jobs.lifecycle import (
     QUEUED,
     SUCCEEDED,
     TERMINAL,
+    UNVERSIONED_ACTORS,
     Actor,
     check_execution_transition,
 )
@@ -252,6 +253,8 @@ class JobStore:
             execution.previous = previous
             self.touch(previous)
             self._discard_from_status(previous, previous.status)
+            self.touch(job)
+            job.earlier_executions += 1
         self.thing_executions.put(execution)
         self._add_to_status(execution, QUEUED)
         self.emit("execution-queued", job, execution, None, now)
@@ -317,7 +320,8 @@ class JobStore:
         execution.status = status
         if moves:
             self._add_to_status(execution, status)
-        execution.version_number += 1
+        if actor not in UNVERSIONED_ACTORS:
+            execution.version_number += 1
         execution.last_updated_at = now
         if status_details is not None:
             execution.status_details = status_details
@@ -377,6 +381,7 @@ class JobStore:
             if earlier is not None:
                 self.touch(earlier)
                 self._add_to_status(earlier, earlier.status)
+                job.earlier_executions -= 1
         else:
             record = latest
             while record is not None and record.previous is not execution:
@@ -384,6 +389,7 @@ class JobStore:
             if record is not None:
                 self.touch(record)
                 record.previous = execution.previous
+                job.earlier_executions -= 1
         job.last_updated_at = now
         self.emit("execution-deleted", job, execution, execution.status, now)
         self.maybe_complete(job, now)

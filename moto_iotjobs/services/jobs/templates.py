@@ -22,7 +22,11 @@ from moto_iotjobs.protocol.errors import (
     ResourceNotFoundException,
 )
 from moto_iotjobs.protocol.pagination import decode_token, take_page
-from moto_iotjobs.services.jobs.documents import check_document, load_document_source
+from moto_iotjobs.services.jobs.documents import (
+    check_document,
+    check_presign_role,
+    load_document_source,
+)
 from moto_iotjobs.services.jobs.indexes import SeqIndex
 from moto_iotjobs.services.jobs.inputs import (
     CreateJobTemplateInput,
@@ -161,14 +165,15 @@ class TemplateStore:
         self.sync_registry_templates()
         template_id = params["jobTemplateId"]
         if template_id in self.job_templates:
-            raise ConflictException(
-                f"Job template with id {template_id} already exists", resource_id=template_id
-            )
+            raise ConflictException(f"Job Template {template_id} already exists.", resource_id=template_id)
         tags_at_creation(tag_map(params.get("tags")))
         sources = [k for k in ("jobArn", "document", "documentSource") if params.get(k) is not None]
-        if len(sources) != 1:
+        # jobArn may come with a document that replaces the job's (captured on the live
+        # service, docs/live-service.md, "Job templates").
+        if len(sources) != 1 and sources != ["jobArn", "document"]:
             raise InvalidRequestException(
-                "Specify exactly one of jobArn, document and documentSource for a job template"
+                "Specify one of jobArn, document and documentSource for a job template "
+                "(jobArn may be given with document)"
             )
         config = {
             key: params[key]
@@ -191,15 +196,22 @@ class TemplateStore:
         if document is not None:
             check_document(document)
         elif document_source is not None:
-            load_document_source(self.account_id, document_source)
-        else:
+            # The document is read once, at creation: a later change of the S3 object
+            # does not show (docs/live-service.md, "Job templates").
+            document = load_document_source(self.account_id, document_source)
+        if params.get("jobArn") is not None:
             job = self._job_by_arn(jobs, params["jobArn"])
-            document = job.document
-            document_source = job.document_source
+            if document is None:
+                document = job.document
+                document_source = job.document_source
             for key, attribute in TEMPLATE_CONFIG:
                 value = getattr(job, attribute)
                 if value is not None and key not in config:
                     config[key] = value
+        presigned = config.get("presignedUrlConfig")
+        check_presign_role(
+            document, presigned if isinstance(presigned, dict) else None, f"job template {template_id}"
+        )
         template = JobTemplate(
             template_id=template_id,
             arn=f"arn:aws:iot:{self.region_name}:{self.account_id}:jobtemplate/{template_id}",
@@ -224,7 +236,7 @@ class TemplateStore:
         self.sync_registry_templates()
         template = self.job_templates.get(template_id)
         if template is None:
-            raise ResourceNotFoundException(f"Job template {template_id} does not exist")
+            raise ResourceNotFoundException(f"Job Template {template_id} cannot be found.")
         return template
 
     def describe_job_template(self, params: DescribeJobTemplateInput) -> JobTemplate:
