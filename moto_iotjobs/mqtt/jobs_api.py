@@ -46,6 +46,7 @@ from typing import Any, Callable, Optional
 
 from moto_iotjobs.faults.rules import check_fault
 from moto_iotjobs.mqtt.bridge import JobsRequestTopic, parse_request_topic
+from moto_iotjobs.protocol import nesting
 from moto_iotjobs.protocol.errors import (
     DEVICE_PLANE,
     InvalidStateTransitionException,
@@ -124,7 +125,8 @@ class _Rejection(Exception):
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+    # nesting.dumps: a reply may carry a job document nested 1,000 levels deep
+    return nesting.dumps(value).encode("utf-8")
 
 
 def _document_object(document: Any) -> Any:
@@ -132,8 +134,8 @@ def _document_object(document: Any) -> Any:
     if not isinstance(document, str):
         return document
     try:
-        return json.loads(document)
-    except ValueError:
+        return nesting.loads(document)
+    except (ValueError, RecursionError):
         return document
 
 
@@ -260,12 +262,22 @@ def _parse_payload(payload: bytes) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: too deep
         raise _Rejection(
             "InvalidJson", "The request payload could not be parsed as UTF-8 encoded JSON"
         ) from None
     if not isinstance(body, dict):
         raise _Rejection("InvalidRequest", "The request payload must be a JSON object")
+    # Checked iteratively before validation walks the payload (as parse_body does over HTTP).
+    if nesting.value_depth(body, nesting.MAX_BODY_DEPTH) > nesting.MAX_BODY_DEPTH:
+        raise _Rejection(
+            "InvalidRequest",
+            f"The request payload is nested deeper than {nesting.MAX_BODY_DEPTH} levels",
+        )
+    if nesting.lone_surrogate(body) is not None:
+        raise _Rejection(
+            "InvalidRequest", "The request payload holds a lone UTF-16 surrogate, not Unicode text"
+        )
     return body
 
 

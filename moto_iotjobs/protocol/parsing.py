@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote
 
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.protocol.errors import InvalidRequestException
+from moto_iotjobs.protocol.nesting import MAX_BODY_DEPTH, lone_surrogate, value_depth
 from moto_iotjobs.protocol.service_model import Member, OperationSpec
 from moto_iotjobs.protocol.validation import fail, format_value, validation_error
 
@@ -97,6 +98,17 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidRequestException(
             f"Could not parse the request body: expected a JSON object, got {format_value(body)}"
+        )
+    # Checked here, iteratively, before validation and error messages walk the body.
+    if value_depth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH:
+        raise InvalidRequestException(
+            f"Could not parse the request body: it is nested deeper than {MAX_BODY_DEPTH} "
+            "levels, deeper than any member of the operation"
+        )
+    if lone_surrogate(body) is not None:
+        raise InvalidRequestException(
+            "Could not parse the request body: a string holds a lone UTF-16 surrogate, "
+            "which is not Unicode text"
         )
     return body
 

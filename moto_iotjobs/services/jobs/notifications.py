@@ -22,12 +22,12 @@ MQTT broker of `moto_iotjobs.mqtt`). What is published, from the AWS IoT develop
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Optional
 from uuid import uuid4
 
 from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.protocol import nesting
 from moto_iotjobs.services.jobs.device_plane import pending_executions
 from moto_iotjobs.services.jobs.documents import document_for_device
 from moto_iotjobs.services.jobs.event_configurations import EventConfigurations
@@ -88,14 +88,15 @@ def deliver(account_id: str, region_name: str, topic: str, payload: bytes) -> No
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+    # nesting.dumps: a message may carry a job document nested 1,000 levels deep
+    return nesting.dumps(value).encode("utf-8")
 
 
 
 def _document_object(document: str) -> Any:
     try:
-        return json.loads(document)
-    except ValueError:
+        return nesting.loads(document)
+    except (ValueError, RecursionError):
         return document
 
 
@@ -345,5 +346,5 @@ def published_notifications(
             continue
         if thing_name is not None and not published_topic.startswith(f"$aws/things/{thing_name}/"):
             continue
-        out.append((published_topic, json.loads(payload)))
+        out.append((published_topic, nesting.loads(payload.decode("utf-8"))))
     return out
