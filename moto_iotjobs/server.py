@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 #: The exit code of a usage or environment problem (argparse uses 2 for its own errors).
 EXIT_USAGE = 2
+#: moto's published_payloads kept per account and region by the server (about 20,000 job
+#: lifecycles' messages; each is a few hundred bytes).
+DEFAULT_MAX_RECORDED = 100_000
 
 
 def fail(message: str) -> NoReturn:
@@ -134,6 +137,14 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
     front.add_argument("--ssl", action="store_true", help="HTTPS with a self-signed certificate made at start")
     front.add_argument("--ssl-cert", help="HTTPS with this certificate (PEM; with --ssl-key)")
     front.add_argument("--ssl-key", help="the private key of --ssl-cert (PEM)")
+    parser.add_argument(
+        "--max-recorded-messages",
+        type=int,  # applied to the default too: a bad variable is a usage error, not a traceback
+        default=os.environ.get("MOTO_IOTJOBS_MAX_RECORDED_MESSAGES") or str(DEFAULT_MAX_RECORDED),
+        help="MQTT messages kept per account and region in moto's published_payloads, oldest "
+        f"dropped first (default {DEFAULT_MAX_RECORDED}, or $MOTO_IOTJOBS_MAX_RECORDED_MESSAGES; "
+        "0: unbounded)",
+    )
     logs = parser.add_argument_group("request log")
     logs.add_argument(
         "--log-level",
@@ -158,6 +169,9 @@ def main(argv: Optional[list[str]] = None) -> None:
         fail(f"HTTP port {args.host}:{args.port} is already in use (--port); choose another")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     register()
+    from moto_iotjobs.services.jobs.notifications import set_max_recorded_messages
+
+    set_max_recorded_messages(args.max_recorded_messages)  # a long-running server: bounded
     mqtt = None
     if args.mqtt_port is not None or args.mqtt_tls_port is not None:
         mqtt = start_mqtt(args.host, args.mqtt_port, args.mqtt_broker, args.mqtt_tls_port)
