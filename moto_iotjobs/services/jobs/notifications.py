@@ -113,7 +113,7 @@ def max_recorded_messages() -> Optional[int]:
     return _max_recorded
 
 
-def record(iotdata: Any, messages: list[tuple[str, bytes]]) -> None:
+def record_published(iotdata: Any, messages: list[tuple[str, bytes]]) -> None:
     """Append to moto's `published_payloads` (the one place the plugin does), then drop the
     oldest beyond the bound, in place: callers may hold the list."""
     recorded = iotdata.published_payloads
@@ -126,7 +126,7 @@ def record(iotdata: Any, messages: list[tuple[str, bytes]]) -> None:
 def deliver(account_id: str, region_name: str, topic: str, payload: bytes) -> None:
     """Record one service message in moto's iot-data backend and hand it to the sinks (the
     way other services, such as commands, publish through the same mechanism)."""
-    record(moto_compat.iotdata_backend(account_id, region_name), [(topic, payload)])
+    record_published(moto_compat.iotdata_backend(account_id, region_name), [(topic, payload)])
     to_sinks(account_id, region_name, topic, payload)
 
 
@@ -178,7 +178,7 @@ class Notifier:
     def _deliver(self, messages: list[tuple[str, bytes]]) -> None:
         if self._iotdata is None:
             self._iotdata = moto_compat.iotdata_backend(self.account_id, self.region_name)
-        record(self._iotdata, messages)
+        record_published(self._iotdata, messages)
         if _sinks:
             for topic, payload in messages:
                 to_sinks(self.account_id, self.region_name, topic, payload)
