@@ -24,7 +24,8 @@ request topic (device publishes)               operation
 - Rejected: ``{code, message, clientToken?, timestamp, executionState?}``; ``executionState``
   only with InvalidStateTransition and VersionMismatch. Codes: InvalidTopic (a topic under
   ``$aws/things/{thing}/jobs/`` that is no API), InvalidJson (not UTF-8 JSON), InvalidRequest
-  (not a JSON object, a constraint of the botocore model broken, a status a device may not set),
+  (not a JSON object, over 128 KB, a clientToken over 64 characters, a constraint of the
+  botocore model broken, a status a device may not set),
   ResourceNotFound, InvalidStateTransition, VersionMismatch (expectedVersion differs),
   RequestThrottled (an injected ThrottlingException, see ``moto_iotjobs.faults``; faults for
   the ``iot-jobs-data`` plane apply to MQTT too), TerminalStateReached (an injected
@@ -75,6 +76,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
+
+#: Largest MQTT payload AWS IoT Core accepts (128 KB):
+#: https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
+MAX_PAYLOAD_BYTES = 128 * 1024
+#: clientToken: "an arbitrary string up to 64 bytes" (Jobs MQTT API; ClientRequestToken max 64):
+#: https://docs.aws.amazon.com/iot/latest/developerguide/jobs-mqtt-api.html
+MAX_CLIENT_TOKEN = 64
 
 #: MQTT ErrorResponse code for each error the backend raises (anything else: InternalError).
 ERROR_CODES: dict[str, str] = {
@@ -184,11 +192,22 @@ class JobsMqttApi:
                 raise _Rejection(
                     "InvalidTopic", f"The topic {topic} does not map to any AWS IoT Jobs API"
                 )
+            if len(payload) > MAX_PAYLOAD_BYTES:
+                raise _Rejection(
+                    "InvalidRequest",
+                    f"The request payload is larger than the {MAX_PAYLOAD_BYTES} bytes an MQTT "
+                    "message may carry",
+                )
             body = _parse_payload(payload)
             token = body.get("clientToken")
             if token is not None and not isinstance(token, str):
                 token = None
                 raise _Rejection("InvalidRequest", "clientToken must be a string")
+            if token is not None and len(token) > MAX_CLIENT_TOKEN:
+                token = None  # never echoed: a 1 MB token would come back as a 1 MB reply
+                raise _Rejection(
+                    "InvalidRequest", f"clientToken is longer than {MAX_CLIENT_TOKEN} characters"
+                )
             check_fault(DEVICE_PLANE, request.operation, self.account_id, self.region_name)
             answer = self._answer(request, body, now)
         except _Rejection as rejected:
