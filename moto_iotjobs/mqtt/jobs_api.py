@@ -279,6 +279,14 @@ class JobsMqttApi:
 def _parse_payload(payload: bytes) -> dict[str, Any]:
     if not payload.strip():
         return {}
+    if payload.count(b"[") + payload.count(b"{") > nesting.MAX_DOCUMENT_DEPTH:
+        # Deeper than a JSON parser goes (1,000 levels, as for job documents): not JSON to us,
+        # whatever the recursion limit of the process.
+        depth = nesting.text_depth(payload.decode("utf-8", "replace"), nesting.MAX_DOCUMENT_DEPTH)
+        if depth > nesting.MAX_DOCUMENT_DEPTH:
+            raise _Rejection(
+                "InvalidJson", "The request payload could not be parsed as UTF-8 encoded JSON"
+            )
     try:
         body = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: too deep

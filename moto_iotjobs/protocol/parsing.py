@@ -105,12 +105,18 @@ def parse_body(raw: bytes) -> dict[str, Any]:
             f"Could not parse the request body: it is nested deeper than {MAX_BODY_DEPTH} "
             "levels, deeper than any member of the operation"
         )
-    if lone_surrogate(body) is not None:
-        raise InvalidRequestException(
-            "Could not parse the request body: a string holds a lone UTF-16 surrogate, "
-            "which is not Unicode text"
-        )
     return body
+
+
+def check_unicode(params: dict[str, Any]) -> None:
+    """After validation (whose patterns already refuse most): a member holding a lone UTF-16
+    surrogate, which is not Unicode text and cannot be written as UTF-8, is a 400 naming it."""
+    errors: list = []
+    for name, value in params.items():
+        if lone_surrogate(value) is not None:
+            fail(errors, value, name, "Member must be valid Unicode text (no lone surrogates)")
+    if errors:
+        raise validation_error(errors)
 
 
 def parse_params(spec: OperationSpec, labels: dict[str, str], raw: RawRequest) -> dict[str, Any]:

@@ -174,13 +174,15 @@ def test_lone_surrogates(iotjobs: Any) -> None:
     inside the document's own JSON it is valid JSON text, stored as written."""
     iot = iotjobs.client("iot")
     iot.create_thing(thingName="t1")
-    raw = json.dumps({"targets": [thing_arn("t1")], "document": "{}", "description": "\ud800"})
+    # `document` has no pattern: this used to reach the size check's UTF-8 encoding, a 500.
+    raw = json.dumps({"targets": [thing_arn("t1")], "document": '{"a":"\ud800"}'})
     assert "\\ud800" in raw  # the escape, as a client writes it
     answer = requests.put(
         "https://iot.us-east-1.amazonaws.com/jobs/s0", data=raw.encode(),
         headers={"Content-Type": "application/json"}, timeout=30,
     )
     assert answer.status_code == 400 and "surrogate" in answer.json()["message"]
+    assert "'document'" in answer.json()["message"]
     assert iot.list_jobs()["jobs"] == []
     escaped = '{"a":"\\ud800"}'
     iot.create_job(jobId="s1", targets=[thing_arn("t1")], document=escaped)
@@ -194,11 +196,12 @@ def test_lone_surrogates(iotjobs: Any) -> None:
     "payload,code",
     [
         (('{"status":"IN_PROGRESS","statusDetails":{"a":' + nested_text(500, "map") + "}}").encode(), "InvalidRequest"),
-        (nested_text(100_000, "list").encode(), "InvalidJson"),
+        (nested_text(60_000, "list").encode(), "InvalidJson"),  # under the 128 KB limit
+        (nested_text(100_000, "list").encode(), "InvalidRequest"),  # over 128 KB
         (b'{"clientToken":"\\ud800"}', "InvalidRequest"),
         (b'{"status":"IN_PROGRESS","statusDetails":' + nested_text(950, "list").encode() + b"}", "InvalidRequest"),
     ],
-    ids=["statusDetails-500", "payload-100000", "surrogate", "statusDetails-list-950"],
+    ids=["statusDetails-500", "payload-60000", "payload-100000", "surrogate", "statusDetails-list-950"],
 )
 def test_mqtt_deep_payloads_are_rejected(iotjobs: Any, payload: bytes, code: str) -> None:
     iot = iotjobs.client("iot")
