@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 
 #: The exit code of a usage or environment problem (argparse uses 2 for its own errors).
 EXIT_USAGE = 2
+#: moto's published_payloads kept per account and region by the server (about 20,000 job
+#: lifecycles' messages; each is a few hundred bytes).
+DEFAULT_MAX_RECORDED = 100_000
 
 
 def fail(message: str) -> NoReturn:
@@ -203,6 +206,14 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         default=64.0,
         help="snapshot the state and restart the journal when it exceeds this size (default 64)",
     )
+    parser.add_argument(
+        "--max-recorded-messages",
+        type=int,  # applied to the default too: a bad variable is a usage error, not a traceback
+        default=os.environ.get("MOTO_IOTJOBS_MAX_RECORDED_MESSAGES") or str(DEFAULT_MAX_RECORDED),
+        help="MQTT messages kept per account and region in moto's published_payloads, oldest "
+        f"dropped first (default {DEFAULT_MAX_RECORDED}, or $MOTO_IOTJOBS_MAX_RECORDED_MESSAGES; "
+        "0: unbounded)",
+    )
     logs = parser.add_argument_group("request log")
     logs.add_argument(
         "--log-level",
@@ -227,6 +238,9 @@ def main(argv: Optional[list[str]] = None) -> None:
         fail(f"HTTP port {args.host}:{args.port} is already in use (--port); choose another")
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(message)s")
     register()
+    from moto_iotjobs.services.jobs.notifications import set_max_recorded_messages
+
+    set_max_recorded_messages(args.max_recorded_messages)  # a long-running server: bounded
     persistence = None
     if args.state_dir:
         persistence = start_persistence(args.state_dir, args.fsync, args.compact_mb)

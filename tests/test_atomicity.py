@@ -46,7 +46,7 @@ COMPAT = (
     os.path.join(PACKAGE, "moto_integration", "compat_state.py"),
 )
 COMPAT_COUNTED = {"registry_snapshot", "forget_thing_in_groups", "find_thing", "iot_registry", "iotdata_backend", "s3_object"}
-AFTER_COMMIT = {"_flush", "_deliver"}  # notifications.Notifier: delivery of held messages
+AFTER_COMMIT = {"_flush", "_deliver", "record_published"}  # notifications: delivery of held messages
 #: registry_watch's adapter methods (what moto calls, turning any exception into the 500)
 ADAPTER = {
     "add_thing_to_thing_group",

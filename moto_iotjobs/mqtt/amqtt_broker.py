@@ -7,6 +7,7 @@ import contextlib
 import logging
 import threading
 import warnings
+from functools import partial
 from typing import Any
 
 from moto_iotjobs.mqtt.broker_base import (
@@ -22,6 +23,55 @@ log = logging.getLogger(__name__)
 #: The amqtt release whose private ``Broker._handle_message_delivery`` we override (see
 #: ``_amqtt_broker_class``). The ``mqtt`` extra pins it; other versions get a warning.
 AMQTT_VERSION = "0.12.1"
+
+#: Listen backlog: 1,000 devices connecting at once all get in (asyncio's default is 100).
+LISTEN_BACKLOG = 2048
+#: Seconds a TCP connection may stay without being answered a CONNACK (it never sent a
+#: CONNECT): then it is closed, as AWS IoT closes idle sockets, so they cannot pile up.
+CONNECT_TIMEOUT = 10.0
+#: Seconds between two reports of the event loop's own errors (e.g. accept() failing when
+#: out of descriptors, which would otherwise log a traceback per attempt, in a loop).
+ERROR_REPORT_INTERVAL = 5.0
+
+
+class _AnsweredWriter:
+    """A StreamWriter that notes whether the broker wrote anything (the CONNACK)."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+        self.answered = False
+
+    def write(self, data: bytes) -> None:
+        self.answered = True
+        self._writer.write(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._writer, name)
+
+
+def _close_if_unanswered(writer: _AnsweredWriter) -> None:
+    if not writer.answered and not writer.transport.is_closing():
+        writer.transport.abort()
+
+
+class _RateLimitedErrors:
+    """An event loop exception handler that reports at most once per interval."""
+
+    def __init__(self, interval: float = ERROR_REPORT_INTERVAL) -> None:
+        self.interval = interval
+        self.last = float("-inf")
+        self.suppressed = 0
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        now = loop.time()
+        if now - self.last < self.interval:
+            self.suppressed += 1
+            return
+        self.last = now
+        if self.suppressed:
+            log.warning("amqtt broker: %d similar errors not reported", self.suppressed)
+            self.suppressed = 0
+        log.warning("amqtt broker: %s", context.get("message"), exc_info=context.get("exception"))
 
 
 
@@ -77,15 +127,38 @@ def _amqtt_broker_class() -> type:
             if task is not None:
                 self.moto_connection_tasks.add(task)
             self.moto_connections.add(writer)
+            # Hardening #14: a socket that sends no CONNECT is closed after CONNECT_TIMEOUT.
+            watched = _AnsweredWriter(writer)
+            timer = asyncio.get_running_loop().call_later(
+                CONNECT_TIMEOUT, _close_if_unanswered, watched
+            )
             try:
-                await super().stream_connected(reader, writer, listener_name)
+                await super().stream_connected(reader, watched, listener_name)
             finally:
+                timer.cancel()
                 self.moto_connections.discard(writer)
                 if task is not None:
                     self.moto_connection_tasks.discard(task)
                 # amqtt returns without closing the socket when the first packet is not a
                 # CONNECT (e.g. a port probe), which leaks the transport.
                 writer.close()
+
+        async def _create_server_instance(
+            self, listener_name: str, listener_type: Any, address: Any, port: int, ssl_context: Any
+        ) -> Any:
+            """amqtt's TCP listener with a listen backlog for a fleet connecting at once."""
+            if str(getattr(listener_type, "value", listener_type)).lower() != "tcp":
+                return await super()._create_server_instance(
+                    listener_name, listener_type, address, port, ssl_context
+                )
+            return await asyncio.start_server(
+                partial(self.stream_connected, listener_name=listener_name),
+                address,
+                port,
+                reuse_address=True,
+                ssl=ssl_context,
+                backlog=LISTEN_BACKLOG,
+            )
 
         async def moto_drop_connections(self, timeout: float = 2.0) -> None:
             """Abort every client connection and wait for its task to finish."""
@@ -218,6 +291,7 @@ class AmqttBroker(RunningBroker):
         self._loop = loop
         try:
             asyncio.set_event_loop(loop)
+            loop.set_exception_handler(_RateLimitedErrors())
             loop.run_until_complete(self._serve(broker_class, port))
         except BaseException as exc:  # reported to start() if it happens before readiness
             if not self._ready.is_set():

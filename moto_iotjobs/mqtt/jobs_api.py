@@ -24,11 +24,11 @@ request topic (device publishes)               operation
 - Rejected: ``{code, message, clientToken?, timestamp, executionState?}``; ``executionState``
   only with InvalidStateTransition and VersionMismatch. Codes: InvalidTopic (a topic under
   ``$aws/things/{thing}/jobs/`` that is no API), InvalidJson (not UTF-8 JSON), InvalidRequest
-  (not a JSON object, a constraint of the botocore model broken), ResourceNotFound,
-  InvalidStateTransition (also a status a device may not set), VersionMismatch
-  (expectedVersion differs), RequestThrottled (an injected ThrottlingException, see
-  ``moto_iotjobs.faults``; faults for the ``iot-jobs-data`` plane apply to MQTT too),
-  TerminalStateReached (``get`` of a terminal execution, or an injected
+  (not a JSON object, over 128 KB, a clientToken over 64 characters, a constraint of the
+  botocore model broken), ResourceNotFound, InvalidStateTransition (also a status a device
+  may not set), VersionMismatch (expectedVersion differs), RequestThrottled (an injected
+  ThrottlingException, see ``moto_iotjobs.faults``; faults for the ``iot-jobs-data`` plane
+  apply to MQTT too), TerminalStateReached (``get`` of a terminal execution, or an injected
   TerminalStateException), InternalError (anything else).
 - Namespaced topics: ``$next`` means the next pending execution among the jobs of that
   namespace; a named job must belong to the namespace (ResourceNotFound otherwise). The plain
@@ -47,6 +47,7 @@ from typing import Any, Callable, Optional
 
 from moto_iotjobs.faults.rules import check_fault
 from moto_iotjobs.mqtt.bridge import JobsRequestTopic, parse_request_topic
+from moto_iotjobs.protocol import nesting
 from moto_iotjobs.protocol.errors import (
     DEVICE_PLANE,
     InvalidStateTransitionException,
@@ -75,6 +76,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_ACCOUNT = "123456789012"
+
+#: Largest MQTT payload AWS IoT Core accepts (128 KB):
+#: https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
+MAX_PAYLOAD_BYTES = 128 * 1024
+#: clientToken: "an arbitrary string up to 64 bytes" (Jobs MQTT API; ClientRequestToken max 64):
+#: https://docs.aws.amazon.com/iot/latest/developerguide/jobs-mqtt-api.html
+MAX_CLIENT_TOKEN = 64
 
 #: MQTT ErrorResponse code for each error the backend raises (anything else: InternalError).
 ERROR_CODES: dict[str, str] = {
@@ -125,7 +133,8 @@ class _Rejection(Exception):
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+    # nesting.dumps: a reply may carry a job document nested 1,000 levels deep
+    return nesting.dumps(value).encode("utf-8")
 
 
 def _document_object(document: Any) -> Any:
@@ -133,8 +142,8 @@ def _document_object(document: Any) -> Any:
     if not isinstance(document, str):
         return document
     try:
-        return json.loads(document)
-    except ValueError:
+        return nesting.loads(document)
+    except (ValueError, RecursionError):
         return document
 
 
@@ -183,11 +192,22 @@ class JobsMqttApi:
                 raise _Rejection(
                     "InvalidTopic", f"The topic {topic} does not map to any AWS IoT Jobs API"
                 )
+            if len(payload) > MAX_PAYLOAD_BYTES:
+                raise _Rejection(
+                    "InvalidRequest",
+                    f"The request payload is larger than the {MAX_PAYLOAD_BYTES} bytes an MQTT "
+                    "message may carry",
+                )
             body = _parse_payload(payload)
             token = body.get("clientToken")
             if token is not None and not isinstance(token, str):
                 token = None
                 raise _Rejection("InvalidRequest", "clientToken must be a string")
+            if token is not None and len(token) > MAX_CLIENT_TOKEN:
+                token = None  # never echoed: a 1 MB token would come back as a 1 MB reply
+                raise _Rejection(
+                    "InvalidRequest", f"clientToken is longer than {MAX_CLIENT_TOKEN} characters"
+                )
             check_fault(DEVICE_PLANE, request.operation, self.account_id, self.region_name)
             answer = self._answer(request, body, now)
         except _Rejection as rejected:
@@ -259,14 +279,32 @@ class JobsMqttApi:
 def _parse_payload(payload: bytes) -> dict[str, Any]:
     if not payload.strip():
         return {}
+    if payload.count(b"[") + payload.count(b"{") > nesting.MAX_DOCUMENT_DEPTH:
+        # Deeper than a JSON parser goes (1,000 levels, as for job documents): not JSON to us,
+        # whatever the recursion limit of the process.
+        depth = nesting.text_depth(payload.decode("utf-8", "replace"), nesting.MAX_DOCUMENT_DEPTH)
+        if depth > nesting.MAX_DOCUMENT_DEPTH:
+            raise _Rejection(
+                "InvalidJson", "The request payload could not be parsed as UTF-8 encoded JSON"
+            )
     try:
         body = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: too deep
         raise _Rejection(
             "InvalidJson", "The request payload could not be parsed as UTF-8 encoded JSON"
         ) from None
     if not isinstance(body, dict):
         raise _Rejection("InvalidRequest", "The request payload must be a JSON object")
+    # Checked iteratively before validation walks the payload (as parse_body does over HTTP).
+    if nesting.value_depth(body, nesting.MAX_BODY_DEPTH) > nesting.MAX_BODY_DEPTH:
+        raise _Rejection(
+            "InvalidRequest",
+            f"The request payload is nested deeper than {nesting.MAX_BODY_DEPTH} levels",
+        )
+    if nesting.lone_surrogate(body) is not None:
+        raise _Rejection(
+            "InvalidRequest", "The request payload holds a lone UTF-16 surrogate, not Unicode text"
+        )
     return body
 
 

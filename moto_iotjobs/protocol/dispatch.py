@@ -24,7 +24,7 @@ from moto_iotjobs.protocol.errors import (
     as_modelled,
 )
 from moto_iotjobs.protocol.identity import request_account, request_region
-from moto_iotjobs.protocol.parsing import RawRequest, parse_params
+from moto_iotjobs.protocol.parsing import RawRequest, check_unicode, parse_params
 from moto_iotjobs.protocol.request_ids import next_request_id
 from moto_iotjobs.protocol.service_model import OperationSpec, RouteIndex, operation_spec
 from moto_iotjobs.protocol.validation import validate
@@ -132,6 +132,7 @@ def handle(table: OperationTable, request: Any, full_url: str) -> Optional[TYPE_
         check_fault(plane, spec.name, backend.account_id, backend.region_name)
         params = parse_params(spec, labels, raw)
         validate(spec, params)
+        check_unicode(params)
         now = clock.now()
         with backend.lock:
             backend.advance(now)

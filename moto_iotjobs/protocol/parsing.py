@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, unquote
 
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.protocol.errors import InvalidRequestException
+from moto_iotjobs.protocol.nesting import MAX_BODY_DEPTH, lone_surrogate, value_depth
 from moto_iotjobs.protocol.service_model import Member, OperationSpec
 from moto_iotjobs.protocol.validation import fail, format_value, validation_error
 
@@ -106,7 +107,24 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         raise InvalidRequestException(
             f"Could not parse the request body: expected a JSON object, got {format_value(body)}"
         )
+    # Checked here, iteratively, before validation and error messages walk the body.
+    if value_depth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH:
+        raise InvalidRequestException(
+            f"Could not parse the request body: it is nested deeper than {MAX_BODY_DEPTH} "
+            "levels, deeper than any member of the operation"
+        )
     return body
+
+
+def check_unicode(params: dict[str, Any]) -> None:
+    """After validation (whose patterns already refuse most): a member holding a lone UTF-16
+    surrogate, which is not Unicode text and cannot be written as UTF-8, is a 400 naming it."""
+    errors: list = []
+    for name, value in params.items():
+        if lone_surrogate(value) is not None:
+            fail(errors, value, name, "Member must be valid Unicode text (no lone surrogates)")
+    if errors:
+        raise validation_error(errors)
 
 
 def parse_params(spec: OperationSpec, labels: dict[str, str], raw: RawRequest) -> dict[str, Any]:

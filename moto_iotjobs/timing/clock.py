@@ -36,3 +36,13 @@ def pinned(at: float) -> Iterator[float]:
         yield at
     finally:
         _pin.at = previous
+
+
+def no_earlier(now: float, *floors: Optional[float]) -> float:
+    """`now`, or the latest of a record's own timestamps if the clock went back (freezegun,
+    time-machine): a change never dates a record before what it already shows."""
+    latest = now
+    for floor in floors:
+        if floor is not None and floor > latest:
+            latest = floor
+    return latest

@@ -220,7 +220,7 @@ def update_job(store: JobStore, params: UpdateJobInput, now: float) -> None:
         value = params.get(member)
         if value is not None:
             setattr(job, attribute, value)
-    job.last_updated_at = now
+    job.last_updated_at = job.time_of_change(now)  # hardening #14: never back in time
     store.emit("job-updated", job, None, None, now)
 
 
@@ -283,7 +283,7 @@ def associate_targets_with_job(store: JobStore, params: AssociateTargetsWithJobI
     )
     if params.get("comment") is not None:
         job.comment = params["comment"]
-    job.last_updated_at = now
+    job.last_updated_at = job.time_of_change(now)  # hardening #14: never back in time
     for thing_name in resolve_things(registry, new):
         existing = store.thing_executions.get(thing_name, job.job_id)
         if existing is None or existing.status == REMOVED:

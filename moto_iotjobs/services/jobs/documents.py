@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from urllib.parse import unquote, urlsplit
 
 from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.protocol import nesting
 from moto_iotjobs.protocol.errors import InvalidRequestException
 from moto_iotjobs.protocol.parsing import strict_json
 from moto_iotjobs.services.packages import deployment as packages
@@ -74,9 +75,15 @@ def check_document(document: str, where: str = "document") -> None:
         raise InvalidRequestException(
             f"The job {where} is larger than the maximum of {MAX_DOCUMENT_BYTES} bytes"
         )
+    depth = nesting.text_depth(document, stop_above=nesting.MAX_DOCUMENT_DEPTH)
+    if depth > nesting.MAX_DOCUMENT_DEPTH:
+        # The live service's limit (docs/live-service.md "Deep documents").
+        raise InvalidRequestException(
+            f"The job {where} is nested more than {nesting.MAX_DOCUMENT_DEPTH} levels deep"
+        )
     try:
-        parsed = strict_json(document)
-    except ValueError:
+        parsed = nesting.loads(document, strict_json)
+    except (ValueError, RecursionError):
         raise InvalidRequestException(f"The job {where} is not valid JSON") from None
     if not isinstance(parsed, dict):
         raise InvalidRequestException(f"The job {where} must be a JSON object")

@@ -22,12 +22,14 @@ MQTT broker of `moto_iotjobs.mqtt`). What is published, from the AWS IoT develop
 
 from __future__ import annotations
 
-import json
+import os
 import threading
+import warnings
 from typing import TYPE_CHECKING, Any, Callable, Optional
 from uuid import uuid4
 
 from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.protocol import nesting
 from moto_iotjobs.services.jobs.device_plane import pending_executions
 from moto_iotjobs.services.jobs.documents import document_for_device
 from moto_iotjobs.services.jobs.event_configurations import EventConfigurations
@@ -80,22 +82,64 @@ def to_sinks(account_id: str, region_name: str, topic: str, payload: bytes) -> N
         sink(topic, payload)
 
 
+#: Environment variable bounding moto's `published_payloads` (per account and region).
+MAX_RECORDED_ENV = "MOTO_IOTJOBS_MAX_RECORDED_MESSAGES"
+
+
+def _bound_from_environment() -> Optional[int]:
+    text = os.environ.get(MAX_RECORDED_ENV, "").strip()
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:  # loud, but not an import error of the pytest plugin
+        warnings.warn(f"{MAX_RECORDED_ENV}={text!r} is not a whole number; ignored", stacklevel=2)
+        return None
+    return value if value > 0 else None
+
+
+#: Most messages kept in each `published_payloads`, oldest dropped first; None: unbounded
+#: (the in-process default: tests read them all). A long-running server sets a bound.
+_max_recorded: Optional[int] = _bound_from_environment()
+
+
+def set_max_recorded_messages(bound: Optional[int]) -> None:
+    """Keep at most `bound` recorded messages per account and region (None or 0: no bound)."""
+    global _max_recorded
+    _max_recorded = bound if bound and bound > 0 else None
+
+
+def max_recorded_messages() -> Optional[int]:
+    return _max_recorded
+
+
+def record_published(iotdata: Any, messages: list[tuple[str, bytes]]) -> None:
+    """Append to moto's `published_payloads` (the one place the plugin does), then drop the
+    oldest beyond the bound, in place: callers may hold the list."""
+    recorded = iotdata.published_payloads
+    recorded.extend(messages)
+    bound = _max_recorded
+    if bound is not None and len(recorded) > bound:
+        del recorded[: len(recorded) - bound]
+
+
 def deliver(account_id: str, region_name: str, topic: str, payload: bytes) -> None:
     """Record one service message in moto's iot-data backend and hand it to the sinks (the
     way other services, such as commands, publish through the same mechanism)."""
-    moto_compat.iotdata_backend(account_id, region_name).published_payloads.append((topic, payload))
+    record_published(moto_compat.iotdata_backend(account_id, region_name), [(topic, payload)])
     to_sinks(account_id, region_name, topic, payload)
 
 
 def _dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+    # nesting.dumps: a message may carry a job document nested 1,000 levels deep
+    return nesting.dumps(value).encode("utf-8")
 
 
 
 def _document_object(document: str) -> Any:
     try:
-        return json.loads(document)
-    except ValueError:
+        return nesting.loads(document)
+    except (ValueError, RecursionError):
         return document
 
 
@@ -134,7 +178,7 @@ class Notifier:
     def _deliver(self, messages: list[tuple[str, bytes]]) -> None:
         if self._iotdata is None:
             self._iotdata = moto_compat.iotdata_backend(self.account_id, self.region_name)
-        self._iotdata.published_payloads.extend(messages)
+        record_published(self._iotdata, messages)
         if _sinks:
             for topic, payload in messages:
                 to_sinks(self.account_id, self.region_name, topic, payload)
@@ -345,5 +389,5 @@ def published_notifications(
             continue
         if thing_name is not None and not published_topic.startswith(f"$aws/things/{thing_name}/"):
             continue
-        out.append((published_topic, json.loads(payload)))
+        out.append((published_topic, nesting.loads(payload.decode("utf-8"))))
     return out

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from moto_iotjobs.services.jobs.indexes import StatusIndex
 from moto_iotjobs.services.jobs.lifecycle import EXECUTION_STATUSES, JOB_IN_PROGRESS, QUEUED
+from moto_iotjobs.timing.clock import no_earlier
 
 if TYPE_CHECKING:
     from moto_iotjobs.services.jobs.policies.scheduling import Schedule
@@ -109,6 +110,11 @@ class Job:
         self.schedule: Optional[ScheduleState] = None
         # The latest execution of the job on each thing, by status (see `executions`).
         self.by_status: dict[str, StatusIndex] = {s: StatusIndex(s) for s in EXECUTION_STATUSES}
+
+    def time_of_change(self, now: float) -> float:
+        """When a change made at `now` is dated: never before the job's own timestamps, even
+        when the clock went back (freezegun, time-machine)."""
+        return no_earlier(now, self.created_at, self.last_updated_at, self.completed_at)
 
     def count(self, status: str) -> int:
         return len(self.by_status[status])
@@ -323,6 +329,11 @@ class JobExecution:
             self.last_updated_at,
             self.extras,
         ) = state
+
+    def time_of_change(self, now: float) -> float:
+        """When a change made at `now` is dated: never before the record's own timestamps,
+        even when the clock went back (freezegun, time-machine)."""
+        return no_earlier(now, self.queued_at, self.started_at, self.last_updated_at)
 
     def deadline(self) -> Optional[float]:
         """The effective time-out: a step timer never outlasts the in-progress timer."""

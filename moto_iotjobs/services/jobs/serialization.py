@@ -107,7 +107,9 @@ def seconds_before_timeout(execution: JobExecution, now: float) -> Optional[int]
     deadline = execution.deadline()
     if deadline is None or execution.status != "IN_PROGRESS":
         return None
-    return max(0, int(deadline - now))
+    # Counted from no earlier than the last change (which armed or followed the timer), so the
+    # figure stays within [0, timeout] when the clock went back (freezegun, time-machine).
+    return max(0, int(deadline - max(now, execution.last_updated_at)))
 
 
 def execution(execution: JobExecution, now: float) -> dict[str, Any]:

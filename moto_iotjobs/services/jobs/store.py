@@ -212,9 +212,9 @@ class JobStore:
         self._unindex([(self.jobs_by_status, job.status)], job)
         self.untrack_continuous(job)
         job.status = status
-        job.last_updated_at = now
+        job.last_updated_at = stamp = job.time_of_change(now)
         if status == JOB_COMPLETED:
-            job.completed_at = now
+            job.completed_at = stamp
         self._index([(self.jobs_by_status, status)], job)
         self.track_continuous(job)
         if announce:
@@ -322,16 +322,17 @@ class JobStore:
             self._add_to_status(execution, status)
         if actor not in UNVERSIONED_ACTORS:
             execution.version_number += 1
-        execution.last_updated_at = now
+        # Stored timestamps never go back, even when the clock does (time-travel libraries).
+        execution.last_updated_at = stamp = execution.time_of_change(now)
         if status_details is not None:
             execution.status_details = status_details
         if status == IN_PROGRESS and execution.started_at is None:
-            execution.started_at = now
+            execution.started_at = stamp
         if status in TERMINAL or status == QUEUED:
             execution.in_progress_deadline = None
             execution.step_deadline = None
         if previous != status:
-            job.last_updated_at = now
+            job.last_updated_at = job.time_of_change(now)
         self.emit("execution-changed", job, execution, previous, now)
         if status == SUCCEEDED and previous != SUCCEEDED and job.resolved_packages:
             on_execution_succeeded(self.account_id, self.region_name, execution.thing_name, job, now)
@@ -357,7 +358,7 @@ class JobStore:
             job.comment = comment
         self.emit("job-canceling", job, None, None, now)
         self.set_job_status(job, JOB_CANCELED, now, announce=False)
-        job.last_updated_at = now
+        job.last_updated_at = job.time_of_change(now)
         actor = Actor.FORCE_CANCEL if force else Actor.CANCEL
         statuses = (QUEUED, IN_PROGRESS) if force else (QUEUED,)
         for status in statuses:
@@ -390,7 +391,7 @@ class JobStore:
                 self.touch(record)
                 record.previous = execution.previous
                 job.earlier_executions -= 1
-        job.last_updated_at = now
+        job.last_updated_at = job.time_of_change(now)
         self.emit("execution-deleted", job, execution, execution.status, now)
         self.maybe_complete(job, now)
 

@@ -60,6 +60,6 @@ def _retry(store: JobStore, execution: JobExecution, when: float) -> None:
     counts[failed_as] = counts.get(failed_as, 0) + 1
     execution.retry_counts = counts
     execution.retry_attempt += 1
-    execution.queued_at = when
+    execution.queued_at = execution.time_of_change(when)  # never before its last change
     execution.started_at = None
     store.change_status(execution, QUEUED, Actor.RETRY, when)
