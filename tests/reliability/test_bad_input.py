@@ -297,6 +297,7 @@ def test_every_operation_has_cases() -> None:
         assert len(cases) >= (1 if lone_query_string else 10), (plane, operation)
 
 
+@pytest.mark.timeout(600)  # ~5,000 inputs; minutes on a slow or busy machine
 def test_bad_input_in_process(fake_env: None) -> None:
     with frozen_clock(), mock_iotjobs():
         channel = InProcess()
@@ -315,6 +316,7 @@ def test_bad_input_in_process(fake_env: None) -> None:
 
 
 @pytest.mark.server
+@pytest.mark.timeout(600)  # ~5,000 HTTP requests through a server
 def test_bad_input_raw_http(fake_env: None) -> None:
     with frozen_clock(), moto_server() as endpoint:
         channel = RawHttp(endpoint)

@@ -417,6 +417,7 @@ class JobsMachine(RuleBasedStateMachine):
             self.seen[key] = state
 
 
+@pytest.mark.timeout(600)
 def test_lifecycle_state_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in FAKE_ENV.items():
         monkeypatch.setenv(name, value)
