@@ -163,7 +163,7 @@ def test_kill_9_under_load_loses_no_acknowledged_update(tmp_path: Path, servers:
     restarted.kill()
     again = Server(tmp_path)
     servers.append(again)
-    assert _client("iot-jobs-data", again.endpoint).describe_job_execution(
+    assert _client("iot", again.endpoint).describe_job_execution(  # terminal: 410 on the device plane
         thingName="dev0", jobId="rollout")["execution"]["status"] == "SUCCEEDED"
 
 
@@ -424,7 +424,8 @@ def test_a_timeout_that_fired_during_a_read_replays_identically(tmp_path: Path, 
             frozen.tick(5)
             _wsgi(app, "POST", "/things/slow/jobs/timed", "iot-jobs-data", {"status": "IN_PROGRESS"})
             frozen.tick(300)
-            live = _wsgi(app, "GET", "/things/slow/jobs/timed", "iot-jobs-data")["execution"]
+            # the control plane: the device plane answers 410 for a terminal execution
+            live = _wsgi(app, "GET", "/things/slow/jobs/timed", "iot")["execution"]
             assert live["status"] == "TIMED_OUT"
             frozen.tick(60)
             _wsgi(app, "POST", "/things/later", "iot", {})
@@ -433,7 +434,7 @@ def test_a_timeout_that_fired_during_a_read_replays_identically(tmp_path: Path, 
     _wipe_state()
     enable_persistence(str(tmp_path))
     try:
-        replayed = _wsgi(app, "GET", "/things/slow/jobs/timed", "iot-jobs-data")["execution"]
+        replayed = _wsgi(app, "GET", "/things/slow/jobs/timed", "iot")["execution"]
     finally:
         disable_persistence(compact=False)
         _wipe_state()

@@ -103,7 +103,7 @@ def test_sdk_jobs_client_v2_over_mqtt5_takes_a_job_to_succeeded(iotjobs, iotjobs
     from concurrent.futures import Future
 
     from awscrt import mqtt_request_response
-    from awsiot import ServiceStreamOptions, mqtt5_client_builder
+    from awsiot import ServiceStreamOptions, V2ServiceException, mqtt5_client_builder
     from awsiot import iotjobs as sdk_jobs
 
     from moto_iotjobs.mqtt import find_mosquitto
@@ -156,9 +156,11 @@ def test_sdk_jobs_client_v2_over_mqtt5_takes_a_job_to_succeeded(iotjobs, iotjobs
             thing_name=thing, job_id="v2-job", status=sdk_jobs.JobStatus.SUCCEEDED,
             include_job_execution_state=True)).result(10)
         assert updated.execution_state.status == "SUCCEEDED"
-        described = jobs.describe_job_execution(
-            sdk_jobs.DescribeJobExecutionRequest(thing_name=thing, job_id="v2-job")).result(10)
-        assert described.execution.status == "SUCCEEDED"
+        # a terminal execution: the live service answers TerminalStateReached (docs/live-service.md)
+        with pytest.raises(V2ServiceException) as terminal:
+            jobs.describe_job_execution(
+                sdk_jobs.DescribeJobExecutionRequest(thing_name=thing, job_id="v2-job")).result(10)
+        assert terminal.value.modeled_error.code == "TerminalStateReached"
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and not (next_changed and executions_changed):
             time.sleep(0.05)

@@ -14,13 +14,12 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("amqtt")
+from moto_iotjobs.mqtt import amqtt_broker, start_broker
+from moto_iotjobs.mqtt.broker_base import RunningBroker
 
-from moto_iotjobs.mqtt import amqtt_broker, start_broker  # noqa: E402
-from moto_iotjobs.mqtt.broker_base import RunningBroker  # noqa: E402
+from .summary import record
 
-from .summary import record  # noqa: E402
-
+# The [mqtt] extra's amqtt (Python 3.10+): a run without it deselects these with -m "not mqtt"
 pytestmark = pytest.mark.mqtt
 
 DEVICES = 1000
