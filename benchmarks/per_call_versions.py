@@ -1,6 +1,6 @@
 """Per-call ratios (ours/botocore floor) on two moto versions in one command, and moto's router cost.
 
-    python benchmarks/per_call_versions.py --other-python /tmp/venv-new/bin/python
+    python benchmarks/per_call_versions.py --other-python /path/to/another-venv/bin/python
     python benchmarks/bench.py --quick --other-python .ci/work/venv-newest/bin/python   # the same, after bench's own tables
 
 Each interpreter (this one, and ``--other-python``, e.g. a venv with the newest moto) runs,
