@@ -18,8 +18,8 @@ __all__ = [
     "CONNECT", "CONNACK", "PUBLISH", "PUBACK", "PUBREC", "PUBREL", "PUBCOMP", "SUBSCRIBE",
     "SUBACK", "DISCONNECT", "MQTT5", "MalformedPacket", "Packet", "Connect", "Publish",
     "Subscribe", "read_packet", "parse_connect", "parse_publish", "parse_subscribe",
-    "parse_suback", "encode_subscribe", "encode_suback", "connack", "ack", "disconnect",
-    "packet_id_of",
+    "parse_suback", "encode_subscribe", "encode_suback", "encode_publish", "connack", "ack",
+    "disconnect", "packet_id_of",
 ]
 
 CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
@@ -62,6 +62,7 @@ class Publish:
     qos: int
     packet_id: Optional[int]
     topic_alias: Optional[int] = None
+    payload: bytes = b""
 
 
 @dataclass
@@ -192,10 +193,16 @@ def parse_publish(packet: Packet, level: int) -> Publish:
         offset += 2
     alias = None
     if level == MQTT5:
-        properties, _ = _skip_properties(data, offset)
+        properties, offset = _skip_properties(data, offset)
         raw = _property(properties, 0x23)
         alias = struct.unpack("!H", raw)[0] if raw else None
-    return Publish(topic, qos, packet_id, alias)
+    return Publish(topic, qos, packet_id, alias, data[offset:])
+
+
+def encode_publish(topic: str, payload: bytes, level: int) -> bytes:
+    """A QoS 0 PUBLISH of ``payload`` on ``topic`` (MQTT 5: with no properties)."""
+    properties = b"\x00" if level == MQTT5 else b""
+    return Packet(PUBLISH << 4, _encode_string(topic) + properties + payload).encode()
 
 
 def packet_id_of(packet: Packet) -> int:

@@ -144,6 +144,7 @@ class MqttJobsService(StopsOnExit):
                 self.host, self.port, self.account_id, self.region_name,
                 host=self._requested[0], port=self._requested_tls_port or 0,
                 alpn_port=self._requested_alpn_port,
+                answer=self._handle, publish=self._notify,  # Jobs replies: the requester only
             ).start()
         except BaseException:
             self.stop()
