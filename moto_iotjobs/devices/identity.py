@@ -126,10 +126,18 @@ class DeviceIdentity:
         return context
 
     def allows(self, action: str, name: str, context: Optional[PolicyContext] = None) -> bool:
+        """The certificate's policies, and those of the thing groups (with their parents) of
+        the thing the connection is attached to
+        (https://docs.aws.amazon.com/iot/latest/developerguide/thing-groups.html)."""
+        context = context or self.context()
         documents = compat.iot_principal_policy_documents(
             self.account_id, self.region_name, self.certificate_arn
         )
-        return is_allowed(documents, action, name, context or self.context())
+        if context.thing_is_attached and context.thing_name is not None:
+            documents = documents + compat.iot_thing_group_policy_documents(
+                self.account_id, self.region_name, context.thing_name
+            )
+        return is_allowed(documents, action, name, context)
 
 
 def identify(account_id: str, region_name: str, der: bytes) -> Optional[DeviceIdentity]:

@@ -65,6 +65,25 @@ def iot_principal_policy_documents(
     ]
 
 
+def iot_thing_group_policy_documents(account_id: str, region_name: str, thing_name: str) -> list[str]:
+    """The default-version documents of the policies attached to the thing groups a thing is
+    in and to their ancestors (a group's ``things``, its metadata's rootToParentThingGroups)."""
+    registry = iot_registry(account_id, region_name)
+    arn = thing_arn(account_id, region_name, thing_name)
+    if arn not in registry.things:
+        return []
+    groups: set[str] = set()
+    for group in list(registry.thing_groups.values()):
+        if arn in group.things:
+            groups.add(group.arn)
+            groups.update(p["groupArn"] for p in group.metadata.get("rootToParentThingGroups", []))
+    return [
+        str(policy.document)
+        for (principal, _name), (_target, policy) in list(registry.principal_policies.items())
+        if principal in groups
+    ]
+
+
 def iot_principal_things(account_id: str, region_name: str, principal_arn: str) -> list[str]:
     """Names of the things a principal (certificate ARN) is attached to."""
     registry = iot_registry(account_id, region_name)
