@@ -2,7 +2,7 @@
 
 AWS IoT's data endpoint presents a certificate from a public CA (Amazon Root CA 1 for the
 ``-ats`` endpoints); devices pin that root. The mock cannot, so it creates its own CA once per
-process and signs a server certificate for ``localhost``, ``127.0.0.1``, ``::1`` and
+process (or keeps it in the state directory when the server persists its state) and signs a server certificate for ``localhost``, ``127.0.0.1``, ``::1`` and
 ``*.iot.<region>.amazonaws.com`` (moto's DescribeEndpoint(iot:Data-ATS) answers
 ``<random>-ats.iot.<region>.amazonaws.com`` with a fresh prefix on every call, so only the
 wildcard covers every answer). Devices trust the CA file (``ca_path``), also served at
@@ -26,12 +26,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["MockCertificateAuthority", "ServerCredentials", "csr_signature_valid", "mock_ca"]
+__all__ = [
+    "MockCertificateAuthority", "ServerCredentials", "csr_signature_valid", "keep_mock_ca_in", "mock_ca",
+]
 
 #: AWS IoT's device certificates (CreateKeysAndCertificate, CreateCertificateFromCsr) are valid
 #: until the end of 2049 (https://docs.aws.amazon.com/iot/latest/developerguide/x509-client-certs.html).
 DEVICE_NOT_AFTER = datetime.datetime(2049, 12, 31, 23, 59, 59, tzinfo=datetime.timezone.utc)
 
+CA_CERT_FILE, CA_KEY_FILE = "ca.pem", "ca.key"
 _VALIDITY = datetime.timedelta(days=3650)
 _BACKDATE = datetime.timedelta(days=1)  # clock skew between the mock and a device
 
@@ -62,14 +65,39 @@ def _name(common_name: str) -> x509.Name:
 
 
 class MockCertificateAuthority:
-    """A self-signed CA whose files live in a private temporary directory until exit."""
+    """A self-signed CA whose files live in a private temporary directory until exit.
 
-    def __init__(self, directory: Optional[str] = None) -> None:
+    ``keep_in``: a directory where the CA's certificate and key are kept (``ca.pem``,
+    ``ca.key``): read when present, else created there. Server persistence uses it, so device
+    certificates it issued stay valid and devices keep trusting ``ca.pem`` across restarts.
+    """
+
+    def __init__(self, directory: Optional[str] = None, keep_in: Optional[str] = None) -> None:
         self.directory = directory or tempfile.mkdtemp(prefix="moto-iotjobs-ca-")
-        self._key = ec.generate_private_key(ec.SECP256R1())
+        self.kept_in = keep_in
+        kept = _read_kept(keep_in) if keep_in else None
+        if kept is not None:
+            self._key, self.certificate = kept
+        else:
+            self._key = ec.generate_private_key(ec.SECP256R1())
+            self.certificate = self._self_signed()
+        self.ca_pem = self.certificate.public_bytes(serialization.Encoding.PEM)
+        if keep_in is not None:
+            if kept is None:
+                os.makedirs(keep_in, mode=0o700, exist_ok=True)
+                _write(os.path.join(keep_in, CA_KEY_FILE), _pem_key(self._key))
+                _write(os.path.join(keep_in, CA_CERT_FILE), self.ca_pem)
+            self.ca_path = os.path.join(keep_in, CA_CERT_FILE)
+        else:
+            self.ca_path = os.path.join(self.directory, CA_CERT_FILE)
+            _write(self.ca_path, self.ca_pem)
+        self._servers: dict[tuple[str, ...], ServerCredentials] = {}
+        self._lock = threading.Lock()
+
+    def _self_signed(self) -> x509.Certificate:
         now = datetime.datetime.now(datetime.timezone.utc)
         subject = _name("moto-iotjobs mock root CA")
-        self.certificate = (
+        return (
             x509.CertificateBuilder()
             .subject_name(subject)
             .issuer_name(subject)
@@ -91,11 +119,6 @@ class MockCertificateAuthority:
             )
             .sign(self._key, hashes.SHA256())
         )
-        self.ca_pem = self.certificate.public_bytes(serialization.Encoding.PEM)
-        self.ca_path = os.path.join(self.directory, "ca.pem")
-        _write(self.ca_path, self.ca_pem)
-        self._servers: dict[tuple[str, ...], ServerCredentials] = {}
-        self._lock = threading.Lock()
 
     def server_credentials(self, region_name: str) -> ServerCredentials:
         """The server certificate for the endpoints of one region (made once, then reused)."""
@@ -188,6 +211,20 @@ def csr_signature_valid(csr: x509.CertificateSigningRequest) -> bool:
     return True
 
 
+def _read_kept(directory: str) -> Optional[tuple[ec.EllipticCurvePrivateKey, x509.Certificate]]:
+    """The CA kept in ``directory`` (None when there is none yet)."""
+    key_path, cert_path = os.path.join(directory, CA_KEY_FILE), os.path.join(directory, CA_CERT_FILE)
+    if not (os.path.exists(key_path) and os.path.exists(cert_path)):
+        return None
+    with open(key_path, "rb") as handle:
+        key = serialization.load_pem_private_key(handle.read(), password=None)
+    with open(cert_path, "rb") as handle:
+        certificate = x509.load_pem_x509_certificate(handle.read())
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.public_key() != certificate.public_key():
+        raise ValueError(f"{directory}: {CA_KEY_FILE} is not the key of {CA_CERT_FILE}")
+    return key, certificate
+
+
 def _write(path: str, data: bytes) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
@@ -205,4 +242,18 @@ def mock_ca() -> MockCertificateAuthority:
         if _ca is None:
             _ca = MockCertificateAuthority()
             atexit.register(_ca.remove)
+        return _ca
+
+
+def keep_mock_ca_in(directory: str) -> MockCertificateAuthority:
+    """From now on the process's CA is the one kept in ``directory`` (created there if new).
+    Called by server persistence before its state is restored, and before any listener starts."""
+    global _ca
+    with _ca_lock:
+        if _ca is not None and _ca.kept_in == directory:
+            return _ca
+        previous, _ca = _ca, MockCertificateAuthority(keep_in=directory)
+        atexit.register(_ca.remove)
+        if previous is not None:
+            previous.remove()
         return _ca

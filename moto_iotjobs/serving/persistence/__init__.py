@@ -12,6 +12,7 @@ import fcntl
 import os
 from typing import IO, Any, Callable, Optional
 
+from moto_iotjobs.devices.ca import keep_mock_ca_in
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.serving.persistence import hooks
 from moto_iotjobs.serving.persistence.journal import IncompatibleState
@@ -25,6 +26,7 @@ from moto_iotjobs.serving.persistence.replay import Restored, load
 __all__ = ["enable_persistence", "disable_persistence", "IncompatibleState", "StateDirBusy", "Persistence"]
 
 STATE_DIR_ENV = "MOTO_IOTJOBS_STATE_DIR"
+CA_DIR_NAME = "mock-ca"  # the mock CA's ca.pem and ca.key, under the state directory
 
 _active: Optional[Persistence] = None
 _lock_file: Optional[IO[bytes]] = None
@@ -67,6 +69,9 @@ def enable_persistence(
     try:
         register()
         moto_compat.wrap_server_apps(_middleware)
+        # the mock CA of the MQTT TLS listener is kept too: device certificates it issued
+        # (CreateCertificateFromCsr) stay valid, devices keep trusting the same ca.pem
+        keep_mock_ca_in(os.path.join(state_dir, CA_DIR_NAME))
         restored = load(state_dir, os.path.join(state_dir, JOURNAL_NAME), fsync)
     except BaseException:
         lock_file.close()
