@@ -96,10 +96,10 @@ def test_sdk_jobs_sample_unchanged_takes_a_job_to_succeeded(monkeypatch, broker,
 
 @pytest.mark.parametrize("iotjobs_mqtt_tls", ["mosquitto"], indirect=True)
 def test_sdk_jobs_client_v2_over_mqtt5_takes_a_job_to_succeeded(iotjobs, iotjobs_mqtt_tls):
-    """What the SDK's interactive sandbox (samples/service_clients/jobs.py) does, which cannot
-    run unchanged here (it hard-codes port 8883 and trusts only the system CAs): IotJobsClientV2
-    over MQTT 5 from `mqtt5_client_builder.mtls_from_path`, with the describe/get-pending/
-    start-next/update requests and the two event streams it opens."""
+    """What the SDK's interactive sandbox (samples/service_clients/jobs.py, run unchanged on
+    port 8883 in test_sdk_sandbox_samples.py) does, in process on a free port, with its event
+    streams checked: IotJobsClientV2 over MQTT 5 from `mqtt5_client_builder.mtls_from_path`,
+    with the describe/get-pending/start-next/update requests and the two event streams."""
     from concurrent.futures import Future
 
     from awscrt import mqtt_request_response
