@@ -121,33 +121,48 @@ def _environment(endpoint: str, ca_path: str) -> dict[str, str]:
     return env
 
 
-def test_python_sdk_jobs_sandbox_unchanged_takes_a_job_to_succeeded(sandbox_server):
+def _hashed_ca_dir(ca_path: str) -> str:
+    """A directory holding the CA under its OpenSSL subject-hash name, as c_rehash makes."""
+    done = subprocess.run(["openssl", "x509", "-hash", "-noout", "-in", ca_path],
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, f"openssl x509 -hash: {done.stderr}"
+    directory = tempfile.mkdtemp(prefix="sandbox-ca-dir-")
+    shutil.copy(ca_path, os.path.join(directory, f"{done.stdout.strip()}.0"))
+    return directory
+
+
+@pytest.mark.parametrize("trust", ["SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_python_sdk_jobs_sandbox_unchanged_takes_a_job_to_succeeded(sandbox_server, trust):
     endpoint, ca_path = sandbox_server
-    thing = "py-sandbox-thing"
+    thing = f"py-sandbox-{trust.lower().replace('_', '-')}"
+    job_id = f"{thing}-job"
     iot, credentials = _provision(endpoint, thing)
+    env = _environment(endpoint, ca_path)
+    if trust == "SSL_CERT_DIR":
+        del env["SSL_CERT_FILE"]
+        env["SSL_CERT_DIR"] = _hashed_ca_dir(ca_path)
     commands = "\n".join([
         "get-pending-job-executions",
-        'create-job py-sandbox-job {"op":"reboot"}',  # the sample creates it with boto3
+        f'create-job {job_id} {{"op":"reboot"}}',  # the sample creates it with boto3
         "start-next-pending-job-execution",
-        "update-job-execution py-sandbox-job SUCCEEDED",
+        f"update-job-execution {job_id} SUCCEEDED",
         "quit",
     ]) + "\n"
     started = time.perf_counter()
     sample = subprocess.run(
         [sys.executable, PYTHON_SANDBOX, "--endpoint", "localhost", "--cert", credentials.cert_path,
          "--key", credentials.key_path, "--thing", thing, "--region", REGION],
-        input=commands, capture_output=True, text=True, timeout=RUN_TIMEOUT,
-        env=_environment(endpoint, ca_path),
+        input=commands, capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env,
     )
     output = sample.stdout + sample.stderr
     assert sample.returncode == 0, output
     assert "Connected!" in output, output
     assert "Exception" not in output, output
-    assert "status='IN_PROGRESS'" in output and "job_id='py-sandbox-job'" in output, output
+    assert "status='IN_PROGRESS'" in output and f"job_id='{job_id}'" in output, output
     assert "UpdateJobExecutionResponse" in output, output
-    execution = iot.describe_job_execution(jobId="py-sandbox-job", thingName=thing)["execution"]
+    execution = iot.describe_job_execution(jobId=job_id, thingName=thing)["execution"]
     assert execution["status"] == "SUCCEEDED"
-    print(f"Python SDK jobs sandbox: {time.perf_counter() - started:.1f} s")
+    print(f"Python SDK jobs sandbox ({trust}): {time.perf_counter() - started:.1f} s")
 
 
 def test_python_sdk_jobs_sandbox_without_trust_does_not_connect(sandbox_server):
