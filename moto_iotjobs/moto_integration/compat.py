@@ -24,7 +24,8 @@ The internals, and why each is needed:
   the `$package` shadow jobs write),
   the IoT registry's `certificates` (`arn`, `status`, `certificate_pem`), `policies`
   (`document` of the default version), `principal_policies` and `principal_things` (dicts
-  keyed by `(principal ARN, name)`), a thing's `thing_type` and `attributes`: what the TLS
+  keyed by `(principal ARN, name)`; thing-group ARNs are principals too), a thing group's
+  `arn` and `metadata["rootToParentThingGroups"]`, a thing's `thing_type` and `attributes`: what the TLS
   gateway (`moto_iotjobs.devices`) needs to authenticate devices and evaluate IoT policies,
   `moto.s3.models.s3_backends` (`buckets`, a bucket's `keys`),
   `moto.iam.models.iam_backends` (`access_keys`), `moto.utilities.utils.PARTITION_NAMES`.
@@ -392,6 +393,16 @@ def check_services() -> None:
     _require(
         (certificate.arn, "p") in registry.principal_policies,
         "moto's principal_policies is no longer keyed by (principal ARN, policy name)",
+    )
+    parent = registry.create_thing_group("parent", "", {})  # type: ignore[arg-type,unused-ignore]
+    child = registry.create_thing_group("child", "parent", {})  # type: ignore[arg-type,unused-ignore]
+    # (a moto that cannot attach policies to groups refuses AttachPolicy itself: not checked)
+    chain = registry.thing_groups[child[1]].metadata.get("rootToParentThingGroups")
+    _require(
+        isinstance(registry.thing_groups[child[1]].things, dict)
+        and chain == [{"groupName": "parent", "groupArn": parent[1]}],
+        "moto's thing groups changed: a group's things dict, metadata rootToParentThingGroups "
+        "(thing-group policies of the TLS gateway)",
     )
     iotdata = iotdata_models.IoTDataPlaneBackend("us-east-1", "123456789012")
     _require(
