@@ -10,6 +10,7 @@ import warnings
 from functools import partial
 from typing import Any
 
+from moto_iotjobs.mqtt.bridge import SERVICE_CLIENT_PREFIX
 from moto_iotjobs.mqtt.broker_base import (
     START_TIMEOUT,
     STOP_TIMEOUT,
@@ -29,6 +30,9 @@ LISTEN_BACKLOG = 2048
 #: Seconds a TCP connection may stay without being answered a CONNACK (it never sent a
 #: CONNECT): then it is closed, as AWS IoT closes idle sockets, so they cannot pile up.
 CONNECT_TIMEOUT = 10.0
+#: Packets read from the Jobs service's own connection per turn of the event loop (a
+#: device's connection: one).
+SERVICE_PACKETS_PER_TURN = 2
 #: Seconds between two reports of the event loop's own errors (e.g. accept() failing when
 #: out of descriptors, which would otherwise log a traceback per attempt, in a loop).
 ERROR_REPORT_INTERVAL = 5.0
@@ -47,6 +51,42 @@ class _AnsweredWriter:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._writer, name)
+
+
+class _FairReader:
+    """A StreamReader that lets the event loop turn before each MQTT packet it reads.
+
+    ``StreamReader.readexactly`` returns without yielding while data is buffered, so amqtt's
+    reader loop of a flooding client parsed its whole buffer (thousands of packets, a task
+    each) before any other connection was read, and every other client's message waited
+    behind them in the loop's ready queue (issue #14). Yielding once per packet serves the
+    connections in turn; the flood's backlog stays in its own socket and session queue.
+    amqtt reads a packet as: one byte (type), one byte at a time (remaining length), then
+    the rest in larger reads; the first 1-byte read after a larger one starts a packet.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+        self._in_header = False
+        self._packets = 0
+        #: Packets read per turn of the loop: 1, or more for the Jobs service's own
+        #: connection (``_initialize_client_session``).
+        self.packets_per_turn = 1
+
+    async def readexactly(self, n: int) -> bytes:
+        if n == 1:
+            if not self._in_header:
+                self._in_header = True
+                self._packets += 1
+                if self._packets >= self.packets_per_turn:
+                    self._packets = 0
+                    await asyncio.sleep(0)
+        else:
+            self._in_header = False
+        return await self._reader.readexactly(n)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
 
 
 def _close_if_unanswered(writer: _AnsweredWriter) -> None:
@@ -133,7 +173,7 @@ def _amqtt_broker_class() -> type:
                 CONNECT_TIMEOUT, _close_if_unanswered, watched
             )
             try:
-                await super().stream_connected(reader, watched, listener_name)
+                await super().stream_connected(_FairReader(reader), watched, listener_name)  # type: ignore[arg-type]
             finally:
                 timer.cancel()
                 self.moto_connections.discard(writer)
@@ -142,6 +182,24 @@ def _amqtt_broker_class() -> type:
                 # amqtt returns without closing the socket when the first packet is not a
                 # CONNECT (e.g. a port probe), which leaks the transport.
                 writer.close()
+
+        async def _initialize_client_session(
+            self, reader: Any, writer: Any, *args: Any, **kwargs: Any
+        ) -> Any:
+            """amqtt's session set-up; the Jobs service's own connection is read first.
+
+            The service's replies are work already done for devices: reading them ahead of
+            new requests keeps a reply from queueing behind another client's flood (#14).
+            """
+            handler, session = await super()._initialize_client_session(
+                reader, writer, *args, **kwargs
+            )
+            fair = getattr(reader, "_reader", None)
+            if isinstance(fair, _FairReader) and str(session.client_id or "").startswith(
+                SERVICE_CLIENT_PREFIX
+            ):
+                fair.packets_per_turn = SERVICE_PACKETS_PER_TURN
+            return handler, session
 
         async def _create_server_instance(
             self, listener_name: str, listener_type: Any, address: Any, port: int, ssl_context: Any

@@ -18,6 +18,9 @@ import asyncio
 from collections import deque
 from typing import Any
 
+#: Most messages one turn of the broadcast loop hands on (the rest wait for the next turn).
+BROADCAST_BATCH = 256
+
 
 class SubscriptionIndex(dict):
     """amqtt's ``_subscriptions`` (filter -> [(session, qos)]), plus its wildcard filters.
@@ -78,8 +81,26 @@ def indexed_broadcast_mixin() -> type:
             self._subscriptions = SubscriptionIndex()
 
         async def _run_broadcast(self, running_tasks: deque[asyncio.Task[Any]]) -> None:
-            """amqtt 0.12.1's ``Broker._run_broadcast``, over the candidate filters only."""
-            broadcast = await self._broadcast_queue.get()
+            """amqtt 0.12.1's ``Broker._run_broadcast``, over the candidate filters only, and
+            for every message queued so far (up to ``BROADCAST_BATCH``), not one.
+
+            amqtt's broadcast loop spends a task and an ``asyncio.wait`` (several loop turns)
+            per message while each connection's reader adds one per turn: under one client's
+            flood the shared queue grew without end and every other client's messages waited
+            behind it (issue #14). Draining it per turn keeps it short.
+            """
+            queue = self._broadcast_queue
+            broadcast = await queue.get()
+            for _ in range(BROADCAST_BATCH):
+                await self._broadcast_one(broadcast, running_tasks)
+                if queue.empty():
+                    return
+                broadcast = queue.get_nowait()
+            await self._broadcast_one(broadcast, running_tasks)
+
+        async def _broadcast_one(
+            self, broadcast: dict[str, Any], running_tasks: deque[asyncio.Task[Any]]
+        ) -> None:
             topic = broadcast["topic"]
             subscriptions_by_filter = self._subscriptions
             for k_filter in subscriptions_by_filter.candidates(topic):

@@ -107,12 +107,13 @@ def test_only_request_topics_reach_the_handler(broker: RunningBroker, make_devic
         ):
             device.publish(topic, b"{}")
         seen = [recorder.seen.get(timeout=5)[0] for _ in range(4)]
-        assert seen == [
+        # each thing's requests in the order sent; things take turns (t2 may come first)
+        assert [t for t in seen if "/t1/" in t] == [
             "$aws/things/t1/jobs/get",
             "$aws/things/t1/jobs/start-next",
             "$aws/things/t1/jobs/job-1/get",
-            "$aws/things/t2/jobs/job-1/update",
         ]
+        assert [t for t in seen if "/t2/" in t] == ["$aws/things/t2/jobs/job-1/update"]
         with pytest.raises(queue.Empty):
             recorder.seen.get(timeout=0.2)
     finally:
