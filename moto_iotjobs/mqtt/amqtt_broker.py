@@ -10,6 +10,7 @@ import warnings
 from functools import partial
 from typing import Any
 
+from moto_iotjobs.mqtt import switch_interval
 from moto_iotjobs.mqtt.bridge import SERVICE_CLIENT_PREFIX
 from moto_iotjobs.mqtt.broker_base import (
     START_TIMEOUT,
@@ -32,7 +33,7 @@ LISTEN_BACKLOG = 2048
 CONNECT_TIMEOUT = 10.0
 #: Packets read from the Jobs service's own connection per turn of the event loop (a
 #: device's connection: one).
-SERVICE_PACKETS_PER_TURN = 2
+SERVICE_PACKETS_PER_TURN = 16
 #: Seconds between two reports of the event loop's own errors (e.g. accept() failing when
 #: out of descriptors, which would otherwise log a traceback per attempt, in a loop).
 ERROR_REPORT_INTERVAL = 5.0
@@ -342,6 +343,8 @@ class AmqttBroker(RunningBroker):
                 f"amqtt broker on {host}:{port} failed to start: {self._error}"
             ) from self._error
         self._thread.name = f"amqtt-broker-{host}:{self.port}"
+        switch_interval.lower()
+        self._lowered_switch_interval = True
         return self
 
     def _run(self, broker_class: type, port: int) -> None:
@@ -410,6 +413,9 @@ class AmqttBroker(RunningBroker):
                 loop.call_soon_threadsafe(event.set)
 
     def _stop(self) -> None:
+        if getattr(self, "_lowered_switch_interval", False):
+            self._lowered_switch_interval = False
+            switch_interval.restore()
         self._signal_stop()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():

@@ -18,6 +18,8 @@ import asyncio
 from collections import deque
 from typing import Any
 
+from moto_iotjobs.mqtt.bridge import SERVICE_CLIENT_PREFIX
+
 #: Most messages one turn of the broadcast loop hands on (the rest wait for the next turn).
 BROADCAST_BATCH = 256
 
@@ -114,7 +116,14 @@ def indexed_broadcast_mixin() -> type:
             self, broadcast: dict[str, Any], target_session: Any, sub_qos: int,
             running_tasks: deque[asyncio.Task[Any]],
         ) -> None:
-            """One subscriber: the body of amqtt 0.12.1's inner loop, step for step."""
+            """One subscriber: the body of amqtt 0.12.1's inner loop, step for step, except
+            that the Jobs service's own publishes are not sent back to it (its filter
+            ``$aws/things/+/jobs/#`` matches its replies, which it would only drop: that
+            doubled the broker's work per request, #14)."""
+            if broadcast.get("session") is target_session and str(
+                target_session.client_id or ""
+            ).startswith(SERVICE_CLIENT_PREFIX):
+                return
             qos = broadcast.get("qos", sub_qos)
             sendable = await self._topic_filtering(  # type: ignore[attr-defined]
                 target_session, topic=broadcast["topic"], action=Action.RECEIVE
