@@ -48,7 +48,7 @@ def service(request: pytest.FixtureRequest, iotjobs: Any) -> Iterator[MqttJobsSe
 def test_quiet_device_round_trip_under_a_flood(service: MqttJobsService) -> None:
     figures = measure(service.host, service.port, FLOOD, timeout=90)
     assert figures.answered == FLOOD  # every flood request answered (nothing dropped)
-    assert len(figures.quiet_ms) >= 20, figures.summary(figures.before_ms)
+    assert figures.quiet_ms, "the quiet device got no answer while the flood ran"
     summary = figures.summary()
     section = f"mqtt fairness ({service.kind})"
     record(section, "flood requests answered", figures.answered)
@@ -56,3 +56,5 @@ def test_quiet_device_round_trip_under_a_flood(service: MqttJobsService) -> None
     for key in ("n", "p50", "p99", "max"):
         record(section, f"quiet device round trip {key}" + ("" if key == "n" else " ms"), round(summary[key]))
     assert summary["p99"] < P99_TARGET_MS, summary
+    # and it was answered all along: a round trip every ~5 ms for the whole flood
+    assert summary["n"] >= figures.flood_seconds * 1000 / (P99_TARGET_MS + 5), summary
