@@ -147,7 +147,7 @@ def _amqtt_broker_class() -> type:
         )
 
     # Fleet scale: message fan-out looks up the matching filters instead of scanning all.
-    from moto_iotjobs.mqtt.amqtt_fanout import indexed_broadcast_mixin
+    from moto_iotjobs.mqtt.amqtt_fanout import indexed_broadcast_mixin, publish_fast
 
     class DollarTopicBroker(indexed_broadcast_mixin(), Broker):  # type: ignore[misc]
         """amqtt Broker that accepts client publishes to ``$`` topics other than ``$SYS``.
@@ -195,6 +195,7 @@ def _amqtt_broker_class() -> type:
             handler, session = await super()._initialize_client_session(
                 reader, writer, *args, **kwargs
             )
+            publish_fast(handler, self)
             fair = getattr(reader, "_reader", None)
             if isinstance(fair, _FairReader) and str(session.client_id or "").startswith(
                 SERVICE_CLIENT_PREFIX

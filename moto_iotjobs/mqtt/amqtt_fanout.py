@@ -71,11 +71,14 @@ class SubscriptionIndex(dict):
 def indexed_broadcast_mixin() -> type:
     """A mixin for amqtt's ``Broker`` (put before it in the bases) using ``SubscriptionIndex``."""
     from amqtt.contexts import Action
+    from amqtt.events import BrokerEvents
     from amqtt.mqtt.constants import QOS_1, QOS_2
 
     class IndexedBroadcast:
         _subscriptions: Any
         _broadcast_queue: Any
+        _tasks_queue: deque[asyncio.Task[Any]]
+        plugins_manager: Any
         logger: Any
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -111,6 +114,35 @@ def indexed_broadcast_mixin() -> type:
                     continue
                 for target_session, sub_qos in list(subscriptions):
                     await self._broadcast_to(broadcast, target_session, sub_qos, running_tasks)
+
+        async def moto_publish_now(self, client_session: Any, app_message: Any) -> None:
+            """A QoS 0 publish to an ``$aws/`` topic, fanned out by its reader's task at once.
+
+            amqtt passes every publish through the session's queue, the session's message
+            loop and the broadcast queue: about seven loop turns before a subscriber's write
+            is scheduled, each turn shared with every other connection's work. Under one
+            device's flood a quiet device's request and its reply spent most of their time
+            there (#14). The steps are those of ``_handle_message_delivery`` (events, the
+            publish ACL, the fan-out), in one task; a client's QoS 0 ``$aws/`` publishes keep
+            their order (nothing here waits).
+            """
+            topic = app_message.topic
+            await self.plugins_manager.fire_event(  # type: ignore[attr-defined]
+                BrokerEvents.MESSAGE_RECEIVED, client_id=client_session.client_id, message=app_message
+            )
+            if not await self._topic_filtering(  # type: ignore[attr-defined]
+                client_session, topic=topic, action=Action.PUBLISH
+            ):
+                self.logger.info(f"{client_session.client_id} not allowed to publish to TOPIC {topic}.")
+                return
+            await self.plugins_manager.fire_event(  # type: ignore[attr-defined]
+                BrokerEvents.MESSAGE_BROADCAST, client_id=client_session.client_id, message=app_message
+            )
+            running_tasks = self._tasks_queue
+            while running_tasks and running_tasks[0].done():  # the broadcast loop's reaping
+                running_tasks.popleft()
+            broadcast = {"session": client_session, "topic": topic, "data": app_message.data}
+            await self._broadcast_one(broadcast, running_tasks)
 
         async def _broadcast_to(
             self, broadcast: dict[str, Any], target_session: Any, sub_qos: int,
@@ -153,3 +185,34 @@ def indexed_broadcast_mixin() -> type:
                 running_tasks.append(task)
 
     return IndexedBroadcast
+
+
+def publish_fast(handler: Any, broker: Any) -> None:
+    """Route a connection's QoS 0 ``$aws/`` publishes through ``broker.moto_publish_now``.
+
+    Set on the connection's amqtt protocol handler once its session exists; every other
+    publish (QoS 1 and 2, retained, other topics) takes amqtt's own path unchanged.
+    """
+    from amqtt.session import IncomingApplicationMessage
+
+    original = handler.handle_publish
+
+    async def handle_publish(packet: Any) -> None:
+        topic = packet.topic_name
+        if (
+            packet.qos == 0
+            and not packet.retain_flag
+            and topic
+            and topic.startswith("$aws/")
+            and "#" not in topic
+            and "+" not in topic
+            and packet.data is not None
+            and handler.session is not None
+        ):
+            message = IncomingApplicationMessage(None, topic, 0, packet.data, False)
+            message.publish_packet = packet
+            await broker.moto_publish_now(handler.session, message)
+            return
+        await original(packet)
+
+    handler.handle_publish = handle_publish
