@@ -174,7 +174,7 @@ def _amqtt_broker_class() -> type:
                 CONNECT_TIMEOUT, _close_if_unanswered, watched
             )
             try:
-                await super().stream_connected(_FairReader(reader), watched, listener_name)  # type: ignore[arg-type]
+                await super().stream_connected(_FairReader(reader), watched, listener_name)
             finally:
                 timer.cancel()
                 self.moto_connections.discard(writer)

@@ -127,7 +127,7 @@ def indexed_broadcast_mixin() -> type:
             their order (nothing here waits).
             """
             topic = app_message.topic
-            await self.plugins_manager.fire_event(  # type: ignore[attr-defined]
+            await self.plugins_manager.fire_event(
                 BrokerEvents.MESSAGE_RECEIVED, client_id=client_session.client_id, message=app_message
             )
             if not await self._topic_filtering(  # type: ignore[attr-defined]
@@ -135,7 +135,7 @@ def indexed_broadcast_mixin() -> type:
             ):
                 self.logger.info(f"{client_session.client_id} not allowed to publish to TOPIC {topic}.")
                 return
-            await self.plugins_manager.fire_event(  # type: ignore[attr-defined]
+            await self.plugins_manager.fire_event(
                 BrokerEvents.MESSAGE_BROADCAST, client_id=client_session.client_id, message=app_message
             )
             running_tasks = self._tasks_queue
@@ -152,9 +152,7 @@ def indexed_broadcast_mixin() -> type:
             that the Jobs service's own publishes are not sent back to it (its filter
             ``$aws/things/+/jobs/#`` matches its replies, which it would only drop: that
             doubled the broker's work per request, #14)."""
-            if broadcast.get("session") is target_session and str(
-                target_session.client_id or ""
-            ).startswith(SERVICE_CLIENT_PREFIX):
+            if _is_service(target_session) and broadcast.get("session") is target_session:
                 return
             qos = broadcast.get("qos", sub_qos)
             sendable = await self._topic_filtering(  # type: ignore[attr-defined]
@@ -185,6 +183,11 @@ def indexed_broadcast_mixin() -> type:
                 running_tasks.append(task)
 
     return IndexedBroadcast
+
+
+def _is_service(session: Any) -> bool:
+    """The Jobs service's own connection (the bridge's client id prefix)."""
+    return str(getattr(session, "client_id", "") or "").startswith(SERVICE_CLIENT_PREFIX)
 
 
 def publish_fast(handler: Any, broker: Any) -> None:
