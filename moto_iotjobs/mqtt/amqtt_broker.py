@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from moto_iotjobs.mqtt import switch_interval
+from moto_iotjobs.mqtt.amqtt_reader import FairReader
 from moto_iotjobs.mqtt.bridge import SERVICE_CLIENT_PREFIX
 from moto_iotjobs.mqtt.broker_base import (
     START_TIMEOUT,
@@ -52,42 +53,6 @@ class _AnsweredWriter:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._writer, name)
-
-
-class _FairReader:
-    """A StreamReader that lets the event loop turn before each MQTT packet it reads.
-
-    ``StreamReader.readexactly`` returns without yielding while data is buffered, so amqtt's
-    reader loop of a flooding client parsed its whole buffer (thousands of packets, a task
-    each) before any other connection was read, and every other client's message waited
-    behind them in the loop's ready queue (issue #14). Yielding once per packet serves the
-    connections in turn; the flood's backlog stays in its own socket and session queue.
-    amqtt reads a packet as: one byte (type), one byte at a time (remaining length), then
-    the rest in larger reads; the first 1-byte read after a larger one starts a packet.
-    """
-
-    def __init__(self, reader: asyncio.StreamReader) -> None:
-        self._reader = reader
-        self._in_header = False
-        self._packets = 0
-        #: Packets read per turn of the loop: 1, or more for the Jobs service's own
-        #: connection (``_initialize_client_session``).
-        self.packets_per_turn = 1
-
-    async def readexactly(self, n: int) -> bytes:
-        if n == 1:
-            if not self._in_header:
-                self._in_header = True
-                self._packets += 1
-                if self._packets >= self.packets_per_turn:
-                    self._packets = 0
-                    await asyncio.sleep(0)
-        else:
-            self._in_header = False
-        return await self._reader.readexactly(n)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._reader, name)
 
 
 def _close_if_unanswered(writer: _AnsweredWriter) -> None:
@@ -174,7 +139,7 @@ def _amqtt_broker_class() -> type:
                 CONNECT_TIMEOUT, _close_if_unanswered, watched
             )
             try:
-                await super().stream_connected(_FairReader(reader), watched, listener_name)
+                await super().stream_connected(FairReader(reader), watched, listener_name)
             finally:
                 timer.cancel()
                 self.moto_connections.discard(writer)
@@ -197,7 +162,7 @@ def _amqtt_broker_class() -> type:
             )
             publish_fast(handler, self)
             fair = getattr(reader, "_reader", None)
-            if isinstance(fair, _FairReader) and str(session.client_id or "").startswith(
+            if isinstance(fair, FairReader) and str(session.client_id or "").startswith(
                 SERVICE_CLIENT_PREFIX
             ):
                 fair.packets_per_turn = SERVICE_PACKETS_PER_TURN

@@ -51,7 +51,7 @@ def _publish(topic: str, payload: bytes) -> bytes:
     return _packet(0x30, _string(topic) + payload)
 
 
-class _Connection:
+class Connection:
     """A connected, subscribed MQTT 3.1.1 client socket with a packet reader."""
 
     def __init__(self, host: str, port: int, client_id: str, filters: list[str]) -> None:
@@ -92,7 +92,7 @@ class _Connection:
 
 def _flood(host: str, port: int, thing: str, count: int) -> None:
     topic = f"$aws/things/{thing}/jobs/get"
-    connection = _Connection(host, port, thing, [topic + "/accepted", topic + "/rejected"])
+    connection = Connection(host, port, thing, [topic + "/accepted", topic + "/rejected"])
     answered = [0]
 
     def read() -> None:
@@ -120,7 +120,7 @@ def _flood(host: str, port: int, thing: str, count: int) -> None:
 
 def _quiet(host: str, port: int, thing: str, duration: float) -> None:
     topic = f"$aws/things/{thing}/jobs/get"
-    connection = _Connection(host, port, thing, [topic + "/accepted", topic + "/rejected"])
+    connection = Connection(host, port, thing, [topic + "/accepted", topic + "/rejected"])
     print(json.dumps({"ready": True}), flush=True)
     sys.stdin.readline()
     samples: list[tuple[float, float]] = []
