@@ -4,7 +4,7 @@
 - A packet over ``MAX_PACKET_BYTES`` (1 MiB) closes the sender's connection; others go on.
 - Sockets that never send CONNECT do not keep devices out. amqtt closes them after 10 s
   (``test_broker_limits.py``); mosquitto 2.0 after 90 s, which no setting changes
-  (``docs/mqtt-limits.md``).
+  (``docs/BEHAVIOUR.md``).
 
 Raw loopback sockets, bounded in time; the service is stopped afterwards.
 """
