@@ -176,8 +176,10 @@ def _spawn(*args: Any) -> subprocess.Popen[str]:
 
 
 def measure(host: str, port: int, count: int, *, flood_thing: str = "flooder",
-            quiet_thing: str = "quiet", timeout: float = 60.0) -> FloodFigures:
-    """Flood ``count`` requests from one device; the quiet device's round trips meanwhile."""
+            quiet_thing: str = "quiet", timeout: float = 60.0,
+            lead: float = QUIET_LEAD) -> FloodFigures:
+    """Flood ``count`` requests from one device; the quiet device's round trips meanwhile
+    (``quiet_ms``) and during the ``lead`` seconds before the flood (``before_ms``)."""
     flooder = _spawn("flood", host, port, flood_thing, count, timeout)
     try:
         quiet = _spawn("quiet", host, port, quiet_thing, timeout)
@@ -188,7 +190,7 @@ def measure(host: str, port: int, count: int, *, flood_thing: str = "flooder",
         assert flooder.stdin and flooder.stdout and quiet.stdin and quiet.stdout
         quiet.stdin.write("go\n")
         quiet.stdin.flush()
-        time.sleep(QUIET_LEAD)
+        time.sleep(lead)
         flooder.stdin.write("go\n")
         flooder.stdin.flush()
         flood = json.loads(flooder.stdout.readline())
