@@ -84,8 +84,13 @@ def publish_packet(topic: str, payload: bytes) -> bytes:
 
 
 def parse_publish(first_byte: int, body: bytes) -> tuple[str, bytes]:
-    """Topic and payload of a PUBLISH (its packet id skipped when QoS > 0)."""
+    """Topic and payload of a PUBLISH (its packet id skipped when QoS > 0); ValueError if
+    the packet is too short to hold its topic."""
+    if len(body) < 2:
+        raise ValueError("malformed PUBLISH")
     (topic_length,) = struct.unpack_from("!H", body)
+    if len(body) < 2 + topic_length:
+        raise ValueError("malformed PUBLISH")
     topic = body[2 : 2 + topic_length].decode("utf-8", "replace")
     offset = 2 + topic_length + (2 if first_byte & 0x06 else 0)
     return topic, body[offset:]

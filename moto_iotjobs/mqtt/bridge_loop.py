@@ -122,6 +122,9 @@ class Link:
                         log.warning("Jobs bridge lost its broker %s:%s (%s); reconnecting",
                                     self.bridge.host, self.bridge.port, exc)
                     self._drop_connection()
+                except Exception:  # a defect of ours: never leave the bridge dead
+                    log.exception("Jobs bridge I/O failed; reconnecting")
+                    self._drop_connection()
         finally:
             sock, self.sock = self.sock, None
             if sock is not None:
@@ -166,9 +169,13 @@ class Link:
                 self._keep_alive(sock, keepalive)
 
     def _idle_timeout(self, keepalive: int) -> float | None:
+        """Until the next PINGREQ is due, or (one unanswered) until its PINGRESP is late."""
         if keepalive <= 0:
             return None
-        return max(0.0, self._last_send + keepalive / 2 - time.monotonic())
+        now = time.monotonic()
+        if self._ping_sent_at is not None:
+            return max(0.0, self._ping_sent_at + keepalive - now)
+        return max(0.0, self._last_send + keepalive / 2 - now)
 
     def _read(self, sock: socket.socket) -> None:
         """Everything the broker sent so far, into the queues (never blocks)."""
@@ -190,7 +197,10 @@ class Link:
         for first, body in self.buffer.packets():
             kind = first >> 4
             if kind == bridge_link.PUBLISH:
-                topic, payload = bridge_link.parse_publish(first, body)
+                try:
+                    topic, payload = bridge_link.parse_publish(first, body)
+                except ValueError:  # malformed: nothing to answer
+                    continue
                 if accept(topic):
                     requests.put(requester_of(topic), (topic, payload))
             elif kind == bridge_link.PINGRESP:
