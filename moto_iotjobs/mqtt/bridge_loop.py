@@ -181,7 +181,7 @@ class Link:
         """Everything the broker sent so far, into the queues (never blocks)."""
         while True:
             try:
-                data = sock.recv(bridge_link.READ_SIZE, socket.MSG_DONTWAIT)
+                data = sock.recv(bridge_link.READ_SIZE)  # non-blocking socket
             except (BlockingIOError, InterruptedError):
                 break
             if not data:
