@@ -13,7 +13,7 @@ accepted execution, publishes `update` with SUCCEEDED and waits for its acceptan
 Reported: connect time, rollout wall time (CreateJob to the last device's acceptance; the
 target is < 30 s for 1,000 devices), messages per second through the broker (device requests
 + replies + the service's notifications), and the CPU time of the broker's thread (or
-process, for mosquitto), the bridge's network thread, and the device loop, from
+process, for mosquitto), the bridge's I/O thread, and the device loop, from
 `/proc/self/task/<tid>/stat`. Exit 1 when the target is missed or a device did not finish;
 `--report-only` exits 0 and says so. The whole run is bounded by `--timeout` (default 120 s).
 """
@@ -148,13 +148,13 @@ def _ticks(path: str) -> float:
 
 
 def _cpu_sources(service: Any) -> dict[str, str]:
-    """The /proc stat files of the broker, the bridge's network thread and this (device) thread."""
+    """The /proc stat files of the broker, the bridge's I/O thread and this (device) thread."""
     sources = {"devices (asyncio loop)": f"/proc/self/task/{threading.get_native_id()}/stat"}
     for thread in threading.enumerate():
         if thread.name.startswith("amqtt-broker"):
             sources["broker (amqtt thread)"] = f"/proc/self/task/{thread.native_id}/stat"
-        elif thread.name.startswith("paho-mqtt-client"):
-            sources["bridge (paho thread)"] = f"/proc/self/task/{thread.native_id}/stat"
+        elif thread.name.startswith("moto-iotjobs-bridge"):
+            sources["bridge (I/O thread)"] = f"/proc/self/task/{thread.native_id}/stat"
     pid = getattr(getattr(service, "_broker", None), "pid", None)
     if pid is not None:
         sources["broker (mosquitto process)"] = f"/proc/{pid}/stat"

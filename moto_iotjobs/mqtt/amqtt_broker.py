@@ -10,6 +10,9 @@ import warnings
 from functools import partial
 from typing import Any
 
+from moto_iotjobs.mqtt import switch_interval
+from moto_iotjobs.mqtt.amqtt_reader import FairReader
+from moto_iotjobs.mqtt.bridge import SERVICE_CLIENT_PREFIX
 from moto_iotjobs.mqtt.broker_base import (
     START_TIMEOUT,
     STOP_TIMEOUT,
@@ -29,6 +32,9 @@ LISTEN_BACKLOG = 2048
 #: Seconds a TCP connection may stay without being answered a CONNACK (it never sent a
 #: CONNECT): then it is closed, as AWS IoT closes idle sockets, so they cannot pile up.
 CONNECT_TIMEOUT = 10.0
+#: Packets read from the Jobs service's own connection per turn of the event loop (a
+#: device's connection: one).
+SERVICE_PACKETS_PER_TURN = 16
 #: Seconds between two reports of the event loop's own errors (e.g. accept() failing when
 #: out of descriptors, which would otherwise log a traceback per attempt, in a loop).
 ERROR_REPORT_INTERVAL = 5.0
@@ -106,7 +112,7 @@ def _amqtt_broker_class() -> type:
         )
 
     # Fleet scale: message fan-out looks up the matching filters instead of scanning all.
-    from moto_iotjobs.mqtt.amqtt_fanout import indexed_broadcast_mixin
+    from moto_iotjobs.mqtt.amqtt_fanout import indexed_broadcast_mixin, publish_fast
 
     class DollarTopicBroker(indexed_broadcast_mixin(), Broker):  # type: ignore[misc]
         """amqtt Broker that accepts client publishes to ``$`` topics other than ``$SYS``.
@@ -133,7 +139,7 @@ def _amqtt_broker_class() -> type:
                 CONNECT_TIMEOUT, _close_if_unanswered, watched
             )
             try:
-                await super().stream_connected(reader, watched, listener_name)
+                await super().stream_connected(FairReader(reader), watched, listener_name)
             finally:
                 timer.cancel()
                 self.moto_connections.discard(writer)
@@ -142,6 +148,25 @@ def _amqtt_broker_class() -> type:
                 # amqtt returns without closing the socket when the first packet is not a
                 # CONNECT (e.g. a port probe), which leaks the transport.
                 writer.close()
+
+        async def _initialize_client_session(
+            self, reader: Any, writer: Any, *args: Any, **kwargs: Any
+        ) -> Any:
+            """amqtt's session set-up; the Jobs service's own connection is read first.
+
+            The service's replies are work already done for devices: reading them ahead of
+            new requests keeps a reply from queueing behind another client's flood (#14).
+            """
+            handler, session = await super()._initialize_client_session(
+                reader, writer, *args, **kwargs
+            )
+            publish_fast(handler, self)
+            fair = getattr(reader, "_reader", None)
+            if isinstance(fair, FairReader) and str(session.client_id or "").startswith(
+                SERVICE_CLIENT_PREFIX
+            ):
+                fair.packets_per_turn = SERVICE_PACKETS_PER_TURN
+            return handler, session
 
         async def _create_server_instance(
             self, listener_name: str, listener_type: Any, address: Any, port: int, ssl_context: Any
@@ -284,6 +309,8 @@ class AmqttBroker(RunningBroker):
                 f"amqtt broker on {host}:{port} failed to start: {self._error}"
             ) from self._error
         self._thread.name = f"amqtt-broker-{host}:{self.port}"
+        switch_interval.lower()
+        self._lowered_switch_interval = True
         return self
 
     def _run(self, broker_class: type, port: int) -> None:
@@ -352,6 +379,9 @@ class AmqttBroker(RunningBroker):
                 loop.call_soon_threadsafe(event.set)
 
     def _stop(self) -> None:
+        if getattr(self, "_lowered_switch_interval", False):
+            self._lowered_switch_interval = False
+            switch_interval.restore()
         self._signal_stop()
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():

@@ -18,6 +18,11 @@ import asyncio
 from collections import deque
 from typing import Any
 
+from moto_iotjobs.mqtt.bridge import SERVICE_CLIENT_PREFIX
+
+#: Most messages one turn of the broadcast loop hands on (the rest wait for the next turn).
+BROADCAST_BATCH = 256
+
 
 class SubscriptionIndex(dict):
     """amqtt's ``_subscriptions`` (filter -> [(session, qos)]), plus its wildcard filters.
@@ -66,11 +71,14 @@ class SubscriptionIndex(dict):
 def indexed_broadcast_mixin() -> type:
     """A mixin for amqtt's ``Broker`` (put before it in the bases) using ``SubscriptionIndex``."""
     from amqtt.contexts import Action
+    from amqtt.events import BrokerEvents
     from amqtt.mqtt.constants import QOS_1, QOS_2
 
     class IndexedBroadcast:
         _subscriptions: Any
         _broadcast_queue: Any
+        _tasks_queue: deque[asyncio.Task[Any]]
+        plugins_manager: Any
         logger: Any
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -78,8 +86,26 @@ def indexed_broadcast_mixin() -> type:
             self._subscriptions = SubscriptionIndex()
 
         async def _run_broadcast(self, running_tasks: deque[asyncio.Task[Any]]) -> None:
-            """amqtt 0.12.1's ``Broker._run_broadcast``, over the candidate filters only."""
-            broadcast = await self._broadcast_queue.get()
+            """amqtt 0.12.1's ``Broker._run_broadcast``, over the candidate filters only, and
+            for every message queued so far (up to ``BROADCAST_BATCH``), not one.
+
+            amqtt's broadcast loop spends a task and an ``asyncio.wait`` (several loop turns)
+            per message while each connection's reader adds one per turn: under one client's
+            flood the shared queue grew without end and every other client's messages waited
+            behind it (issue #14). Draining it per turn keeps it short.
+            """
+            queue = self._broadcast_queue
+            broadcast = await queue.get()
+            for _ in range(BROADCAST_BATCH):
+                await self._broadcast_one(broadcast, running_tasks)
+                if queue.empty():
+                    return
+                broadcast = queue.get_nowait()
+            await self._broadcast_one(broadcast, running_tasks)
+
+        async def _broadcast_one(
+            self, broadcast: dict[str, Any], running_tasks: deque[asyncio.Task[Any]]
+        ) -> None:
             topic = broadcast["topic"]
             subscriptions_by_filter = self._subscriptions
             for k_filter in subscriptions_by_filter.candidates(topic):
@@ -89,11 +115,45 @@ def indexed_broadcast_mixin() -> type:
                 for target_session, sub_qos in list(subscriptions):
                     await self._broadcast_to(broadcast, target_session, sub_qos, running_tasks)
 
+        async def moto_publish_now(self, client_session: Any, app_message: Any) -> None:
+            """A QoS 0 publish to an ``$aws/`` topic, fanned out by its reader's task at once.
+
+            amqtt passes every publish through the session's queue, the session's message
+            loop and the broadcast queue: about seven loop turns before a subscriber's write
+            is scheduled, each turn shared with every other connection's work. Under one
+            device's flood a quiet device's request and its reply spent most of their time
+            there (#14). The steps are those of ``_handle_message_delivery`` (events, the
+            publish ACL, the fan-out), in one task; a client's QoS 0 ``$aws/`` publishes keep
+            their order (nothing here waits).
+            """
+            topic = app_message.topic
+            await self.plugins_manager.fire_event(
+                BrokerEvents.MESSAGE_RECEIVED, client_id=client_session.client_id, message=app_message
+            )
+            if not await self._topic_filtering(  # type: ignore[attr-defined]
+                client_session, topic=topic, action=Action.PUBLISH
+            ):
+                self.logger.info(f"{client_session.client_id} not allowed to publish to TOPIC {topic}.")
+                return
+            await self.plugins_manager.fire_event(
+                BrokerEvents.MESSAGE_BROADCAST, client_id=client_session.client_id, message=app_message
+            )
+            running_tasks = self._tasks_queue
+            while running_tasks and running_tasks[0].done():  # the broadcast loop's reaping
+                running_tasks.popleft()
+            broadcast = {"session": client_session, "topic": topic, "data": app_message.data}
+            await self._broadcast_one(broadcast, running_tasks)
+
         async def _broadcast_to(
             self, broadcast: dict[str, Any], target_session: Any, sub_qos: int,
             running_tasks: deque[asyncio.Task[Any]],
         ) -> None:
-            """One subscriber: the body of amqtt 0.12.1's inner loop, step for step."""
+            """One subscriber: the body of amqtt 0.12.1's inner loop, step for step, except
+            that the Jobs service's own publishes are not sent back to it (its filter
+            ``$aws/things/+/jobs/#`` matches its replies, which it would only drop: that
+            doubled the broker's work per request, #14)."""
+            if _is_service(target_session) and broadcast.get("session") is target_session:
+                return
             qos = broadcast.get("qos", sub_qos)
             sendable = await self._topic_filtering(  # type: ignore[attr-defined]
                 target_session, topic=broadcast["topic"], action=Action.RECEIVE
@@ -123,3 +183,39 @@ def indexed_broadcast_mixin() -> type:
                 running_tasks.append(task)
 
     return IndexedBroadcast
+
+
+def _is_service(session: Any) -> bool:
+    """The Jobs service's own connection (the bridge's client id prefix)."""
+    return str(getattr(session, "client_id", "") or "").startswith(SERVICE_CLIENT_PREFIX)
+
+
+def publish_fast(handler: Any, broker: Any) -> None:
+    """Route a connection's QoS 0 ``$aws/`` publishes through ``broker.moto_publish_now``.
+
+    Set on the connection's amqtt protocol handler once its session exists; every other
+    publish (QoS 1 and 2, retained, other topics) takes amqtt's own path unchanged.
+    """
+    from amqtt.session import IncomingApplicationMessage
+
+    original = handler.handle_publish
+
+    async def handle_publish(packet: Any) -> None:
+        topic = packet.topic_name
+        if (
+            packet.qos == 0
+            and not packet.retain_flag
+            and topic
+            and topic.startswith("$aws/")
+            and "#" not in topic
+            and "+" not in topic
+            and packet.data is not None
+            and handler.session is not None
+        ):
+            message = IncomingApplicationMessage(None, topic, 0, packet.data, False)
+            message.publish_packet = packet
+            await broker.moto_publish_now(handler.session, message)
+            return
+        await original(packet)
+
+    handler.handle_publish = handle_publish

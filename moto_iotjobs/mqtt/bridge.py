@@ -12,13 +12,14 @@ clients do so already).
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import socket
 import threading
 import uuid
-from typing import Any, Callable, Iterable, NamedTuple, Optional, Tuple, Union  # noqa: UP035 - 3.9 runtime aliases
+from typing import Callable, Iterable, NamedTuple, Optional, Tuple, Union  # noqa: UP035 - 3.9 runtime aliases
 
+from moto_iotjobs.mqtt import bridge_link
+from moto_iotjobs.mqtt.bridge_loop import SEND_TIMEOUT, START_TIMEOUT, Link, as_bytes
+from moto_iotjobs.mqtt.fair_queue import DEFAULT_MAX_WAITING_PER_THING
 from moto_iotjobs.mqtt.stopping import StopsOnExit
 
 __all__ = [
@@ -53,8 +54,10 @@ ALL_JOBS_TOPICS_FILTER = "$aws/things/+/jobs/#"
 
 NAMESPACE_PREFIX = "namespace-"
 
-#: Seconds ``start()`` waits for the broker's CONNACK and SUBACK.
-START_TIMEOUT = 10.0
+#: The bridge's MQTT client id starts with this (the embedded amqtt broker reads that
+#: connection first: its replies are work already done).
+SERVICE_CLIENT_PREFIX = "moto-iotjobs-jobs-bridge-"
+
 
 
 class BridgeError(RuntimeError):
@@ -118,20 +121,29 @@ def parse_request_topic(topic: str) -> JobsRequestTopic | None:
 class JobsTopicBridge(StopsOnExit):
     """Connects to a broker, answers Jobs requests through ``handler``, publishes notifications.
 
-    The handler runs on the bridge's network thread, one request at a time in arrival order; a
-    slow handler delays later requests. Its exceptions are logged and the request gets no reply.
-    Replies and notifications go out at QoS 0: on loopback nothing is lost, and a QoS 1 publish
-    costs the device a delayed-ACK stall (~40 ms) per round trip. A handler blocking for longer
-    than 1.5 x ``keepalive`` gets the bridge disconnected (it reconnects and resubscribes).
+    One I/O thread owns the connection. It reads whatever the broker sent into one FIFO per
+    thing (``FairQueue``) before answering each request, and answers the things in turn, so
+    one device flooding requests does not delay another's answer (issue #14); a thing's own
+    requests are answered in order. It sends at most ``PUBLISH_WINDOW`` publishes ahead of
+    what the broker has read (a PINGREQ/PINGRESP round trip confirms them), so replies queue
+    here, in turn, not in the socket. The handler runs on that thread, one request at a
+    time; a slow handler delays later requests. Its exceptions are logged and the request
+    gets no reply. A thing with ``max_waiting_per_thing`` requests waiting loses further ones
+    (QoS 0 allows it) until it catches up.
+
+    Replies and notifications go out at QoS 0: on loopback nothing is lost, and a QoS 1
+    publish costs the device a delayed-ACK stall (~40 ms) per round trip. Requests arrive at
+    QoS 0 too (the bridge subscribes at QoS 0). When the broker goes away the bridge
+    reconnects (1 s, then up to 5 s apart) and subscribes again.
 
     ``topic_filters`` are what it subscribes to and ``accept(topic)`` picks the received topics
     the handler sees; by default the four Jobs request shapes. The Jobs API service passes
     ``$aws/things/+/jobs/#`` to also answer wrong topics with ``InvalidTopic`` (it then hears,
-    and drops, its own replies too).
+    and drops, its own replies too, except on the embedded amqtt broker, which does not send
+    them back).
 
-    Stop the bridge before its broker: once the broker is gone the network thread waits up to
-    a second between reconnect attempts, which ``stop()`` then has to sit out. Usable as a
-    context manager (``with JobsTopicBridge(...) as bridge:`` starts and stops it).
+    Stop the bridge before its broker. Usable as a context manager (``with
+    JobsTopicBridge(...) as bridge:`` starts and stops it).
     """
 
     def __init__(
@@ -146,6 +158,7 @@ class JobsTopicBridge(StopsOnExit):
         accept: Callable[[str], bool] | None = None,
         username: str | None = None,
         password: str | None = None,
+        max_waiting_per_thing: int = DEFAULT_MAX_WAITING_PER_THING,
     ) -> None:
         self.host = host
         #: Credentials for a broker that wants them (an existing broker given by URL, #19).
@@ -156,69 +169,60 @@ class JobsTopicBridge(StopsOnExit):
         #: (default: the Jobs request topics only).
         self.topic_filters = tuple(topic_filters)
         self.accept = accept or _is_request_topic
-        self.client_id = client_id or f"moto-iotjobs-jobs-bridge-{uuid.uuid4().hex[:12]}"
+        self.client_id = client_id or f"{SERVICE_CLIENT_PREFIX}{uuid.uuid4().hex[:12]}"
         self.keepalive = keepalive
-        self._client: Any = None
-        self._subscribed = threading.Event()
-        self._subscribe_mid: int | None = None
-        self._subscribe_error: str | None = None
+        self.max_waiting_per_thing = max_waiting_per_thing
         self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._link: Link | None = None
 
     @property
     def running(self) -> bool:
         """True between a successful ``start()`` and ``stop()``."""
-        return self._client is not None
+        return self._link is not None
+
+    @property
+    def dropped(self) -> int:
+        """Requests dropped because their thing had ``max_waiting_per_thing`` waiting."""
+        link = self._link
+        return 0 if link is None else link.requests.dropped
 
     def start(self) -> JobsTopicBridge:
         """Connect and subscribe; returns once the broker acknowledged the subscriptions.
 
         Requests published after ``start()`` returns are answered; earlier ones are not seen.
         """
-        from paho.mqtt.client import CallbackAPIVersion, Client, MQTTv311
-
         with self._lock:
-            if self._client is not None:
+            if self._link is not None:
                 return self
-            client = Client(
-                CallbackAPIVersion.VERSION2,
-                client_id=self.client_id,
-                clean_session=True,
-                protocol=MQTTv311,  # amqtt speaks only 3.1.1; mosquitto speaks both
-            )
-            client.on_socket_open = _set_nodelay
-            client.on_connect = self._on_connect
-            client.on_subscribe = self._on_subscribe
-            client.on_message = self._on_message
-            client.reconnect_delay_set(min_delay=1, max_delay=5)
-            if self.username is not None:
-                client.username_pw_set(self.username, self.password)
-            self._subscribed.clear()
-            self._subscribe_error = None
+            link = Link(self)
             try:
-                client.connect(self.host, self.port, keepalive=self.keepalive)
+                link.open(START_TIMEOUT)
+            except bridge_link.LinkError as exc:
+                raise BridgeError(
+                    f"Jobs bridge could not subscribe on {self.host}:{self.port}: {exc}"
+                ) from exc
             except OSError as exc:
                 raise BridgeError(
                     f"cannot connect to MQTT broker {self.host}:{self.port}: {exc}"
                 ) from exc
-            client.loop_start()
-            if not self._subscribed.wait(START_TIMEOUT) or self._subscribe_error:
-                reason = self._subscribe_error or f"no CONNACK/SUBACK within {START_TIMEOUT} s"
-                client.disconnect()
-                client.loop_stop()
-                raise BridgeError(
-                    f"Jobs bridge could not subscribe on {self.host}:{self.port}: {reason}"
-                )
-            self._client = client
+            thread = threading.Thread(
+                target=link.run, name=f"moto-iotjobs-bridge-{self.port}", daemon=True
+            )
+            self._link, self._thread = link, thread
+            thread.start()
         return self
 
     def stop(self) -> None:
-        """Disconnect and join the network thread; safe to call more than once."""
+        """Disconnect and join the I/O thread; safe to call more than once."""
         with self._lock:
-            client, self._client = self._client, None
-        if client is None:
+            link, thread = self._link, self._thread
+            self._link = self._thread = None
+        if link is None:
             return
-        client.disconnect()
-        client.loop_stop()
+        link.close()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(SEND_TIMEOUT + 5)
 
     def __enter__(self) -> JobsTopicBridge:
         return self.start()
@@ -226,67 +230,16 @@ class JobsTopicBridge(StopsOnExit):
     def publish(self, topic: str, payload: bytes | str, qos: int = 0) -> bool:
         """Publish a service-originated message (``notify``, ``notify-next``, ``$aws/events/...``).
 
-        Returns False if the message could not be handed to the connection (broker gone).
+        Queued for the I/O thread (at QoS 0 whatever ``qos`` says); returns False if the
+        bridge is not connected to its broker right now (the message is then dropped).
         """
-        client = self._client
-        if client is None:
+        link = self._link
+        if link is None:
             raise BridgeError("JobsTopicBridge is not started")
-        info = client.publish(topic, _as_bytes(payload), qos=qos)
-        if info.rc != 0:
-            log.debug("publish to %s failed: rc=%s", topic, info.rc)
-            return False
-        return True
-
-    # -- paho callbacks (network thread) -------------------------------------------------------
-
-    def _on_connect(
-        self, client: Any, userdata: Any, flags: Any, reason_code: Any, properties: Any
-    ) -> None:
-        if reason_code.is_failure:
-            self._subscribe_error = f"CONNACK {reason_code}"
-            self._subscribed.set()
-            return
-        # Also runs on automatic reconnects: clean sessions lose their subscriptions.
-        result, mid = client.subscribe(
-            [(topic_filter, 0) for topic_filter in self.topic_filters]
-        )
-        if result != 0:
-            self._subscribe_error = f"SUBSCRIBE failed: rc={result}"
-            self._subscribed.set()
-        self._subscribe_mid = mid
-
-    def _on_subscribe(
-        self, client: Any, userdata: Any, mid: int, reason_codes: Any, properties: Any
-    ) -> None:
-        if mid != self._subscribe_mid:
-            return
-        failed = [str(rc) for rc in reason_codes if rc.is_failure]
-        if failed:
-            self._subscribe_error = f"SUBACK refused: {', '.join(failed)}"
-        self._subscribed.set()
-
-    def _on_message(self, client: Any, userdata: Any, message: Any) -> None:
-        topic = message.topic
-        if not self.accept(topic):
-            return  # a reply or notification (possible if another broker-side filter matches)
-        try:
-            replies = self.handler(topic, bytes(message.payload))
-            for reply_topic, reply_payload in replies or ():
-                client.publish(reply_topic, _as_bytes(reply_payload), qos=0)
-        except Exception:
-            log.exception("Jobs bridge handler failed for %s", topic)
+        return link.post(bridge_link.publish_packet(topic, as_bytes(payload)))
 
 
 def _is_request_topic(topic: str) -> bool:
     return parse_request_topic(topic) is not None
 
 
-def _as_bytes(payload: bytes | bytearray | str) -> bytes:
-    return payload.encode("utf-8") if isinstance(payload, str) else bytes(payload)
-
-
-def _set_nodelay(client: Any, userdata: Any, sock: Any) -> None:
-    """Replies are small and latency bound: do not let Nagle hold them back."""
-    # Not a TCP socket (e.g. websockets, unix): nothing to do.
-    with contextlib.suppress(OSError, AttributeError):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

@@ -17,6 +17,12 @@ from moto_iotjobs.mqtt.stopping import StopsOnExit
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 10.0
 
+#: Largest MQTT packet either local broker takes (remaining length, bytes); a client sending
+#: a bigger one is disconnected. AWS IoT Core takes payloads up to 128 KB; what lies between
+#: reaches the Jobs MQTT API, which answers InvalidRequest as AWS does. The cap is a guard
+#: for the process's memory (a 100 MB publish was read and answered before, #14).
+MAX_PACKET_BYTES = 1024 * 1024
+
 
 class BrokerError(RuntimeError):
     """A broker failed to start or stop."""

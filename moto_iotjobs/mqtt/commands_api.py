@@ -18,12 +18,11 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from typing import Any, Callable, NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 from moto_iotjobs.faults.rules import check_fault
+from moto_iotjobs.mqtt.api_scope import AccountScopedApi
 from moto_iotjobs.protocol.errors import DEVICE_PLANE, JobsError
-from moto_iotjobs.timing import clock
 
 __all__ = ["COMMANDS_RESPONSE_FILTERS", "CommandsMqttApi", "parse_response_topic"]
 
@@ -43,9 +42,6 @@ ERROR_CODES: dict[str, str] = {
     "TerminalStateException": "TerminalStateReached",
     "ThrottlingException": "RequestThrottled",
 }
-
-DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT = "123456789012"
 
 
 class ResponseTopic(NamedTuple):
@@ -76,18 +72,8 @@ def is_commands_topic(topic: str) -> bool:
     return topic.startswith("$aws/commands/")
 
 
-class CommandsMqttApi:
+class CommandsMqttApi(AccountScopedApi):
     """Answers device responses for one account and region; each holds ``backend.lock``."""
-
-    def __init__(
-        self,
-        region_name: str = DEFAULT_REGION,
-        account_id: Optional[str] = None,
-        now: Callable[[], float] = clock.now,
-    ) -> None:
-        self.region_name = region_name
-        self.account_id = account_id or os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT
-        self._now = now
 
     def backend(self) -> Any:
         from moto_iotjobs.services.commands.backend import commands_backends

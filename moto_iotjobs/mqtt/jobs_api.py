@@ -40,12 +40,13 @@ request topic (device publishes)               operation
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import os
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from moto_iotjobs.faults.rules import check_fault
+from moto_iotjobs.mqtt.api_scope import DEFAULT_ACCOUNT, DEFAULT_REGION, AccountScopedApi
 from moto_iotjobs.mqtt.bridge import JobsRequestTopic, parse_request_topic
 from moto_iotjobs.protocol import nesting
 from moto_iotjobs.protocol.errors import (
@@ -61,7 +62,6 @@ from moto_iotjobs.services.jobs import serialization
 from moto_iotjobs.services.jobs.device_plane import pending_executions
 from moto_iotjobs.services.jobs.documents import document_for_device
 from moto_iotjobs.services.jobs.handlers import DEVICE_HANDLERS
-from moto_iotjobs.timing import clock
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -73,9 +73,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-DEFAULT_REGION = "us-east-1"
-DEFAULT_ACCOUNT = "123456789012"
 
 #: Largest MQTT payload AWS IoT Core accepts (128 KB):
 #: https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits
@@ -147,30 +144,20 @@ def _document_object(document: Any) -> Any:
         return document
 
 
+@functools.cache
 def _body_members(operation: str) -> tuple[str, ...]:
     """Input members of an operation that travel in the MQTT payload (all but the topic's)."""
     spec = operations(DEVICE_PLANE, DEVICE_HANDLERS)[operation]
     return tuple(m.name for m in spec.members if m.location != "uri")
 
 
-class JobsMqttApi:
+class JobsMqttApi(AccountScopedApi):
     """Answers Jobs MQTT requests for one account and region; a ``JobsTopicBridge`` handler.
 
     ``account_id=None`` means ``$MOTO_ACCOUNT_ID`` or ``123456789012``, as moto resolves it.
     The backend is looked up on every request (``moto_iotjobs.jobs_backend``), so moto resets
     between tests are seen. Thread-safe: each request holds ``backend.lock``.
     """
-
-    def __init__(
-        self,
-        region_name: str = DEFAULT_REGION,
-        account_id: Optional[str] = None,
-        now: Callable[[], float] = clock.now,
-    ) -> None:
-        self.region_name = region_name
-        self.account_id = account_id or os.environ.get("MOTO_ACCOUNT_ID") or DEFAULT_ACCOUNT
-        self._now = now
-        self._members = {name: _body_members(name) for name in operations(DEVICE_PLANE, DEVICE_HANDLERS)}
 
     def backend(self) -> Any:
         from moto_iotjobs import jobs_backend
@@ -227,7 +214,7 @@ class JobsMqttApi:
     def _answer(self, request: JobsRequestTopic, body: dict[str, Any], now: float) -> dict[str, Any]:
         operation = request.operation
         spec = operations(DEVICE_PLANE, DEVICE_HANDLERS)[operation]
-        params = {name: body[name] for name in self._members[operation] if name in body}
+        params = {name: body[name] for name in _body_members(operation) if name in body}
         params["thingName"] = request.thing_name
         if request.job_id is not None:
             params["jobId"] = request.job_id

@@ -13,6 +13,7 @@ import time
 from typing import IO
 
 from moto_iotjobs.mqtt.broker_base import (
+    MAX_PACKET_BYTES,
     START_TIMEOUT,
     STOP_TIMEOUT,
     BrokerError,
@@ -115,6 +116,8 @@ class MosquittoBroker(RunningBroker):
                 f"listener {port} {host}\n"
                 "allow_anonymous true\n"
                 "set_tcp_nodelay true\n"
+                # the whole packet: type byte + 3 length bytes + at most MAX_PACKET_BYTES (as amqtt)
+                f"max_packet_size {MAX_PACKET_BYTES + 4}\n"
                 "persistence false\n"
                 "log_dest stderr\n"
                 "log_type error\n"

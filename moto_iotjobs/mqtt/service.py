@@ -5,7 +5,7 @@
     ...  # devices connect to service.host, service.port
     service.stop()
 
-The bridge (a paho client on the broker) answers the Jobs request topics from the backend of
+The bridge (an MQTT client on the broker) answers the Jobs request topics from the backend of
 one account and region (``JobsMqttApi``), and every notification the backend publishes for that
 account and region (``notify``, ``notify-next``, their namespaced forms, ``$aws/events/...``)
 is also published on the broker, at QoS 0. Notifications caused by a device's own MQTT request
