@@ -31,7 +31,9 @@ class RawRequest:
     def __init__(self, request: Any, full_url: str) -> None:
         self.method: str = request.method.upper()
         self.host, self.raw_path, self.query = moto_compat.request_target(request, full_url)
-        self.headers = request.headers
+        self.headers: Any = request.headers
+        if not hasattr(request, "environ"):  # botocore's request: HTTPHeaders, maybe bytes
+            self.headers = HeaderView(self.headers)
         if hasattr(request, "get_data"):
             body = request.get_data()
         else:
@@ -41,6 +43,21 @@ class RawRequest:
         if isinstance(body, str):
             body = body.encode("utf-8")
         self.body: bytes = body or b""
+
+
+class HeaderView:
+    """botocore's request headers, read as text: moto decoded bytes values in place before
+    handing the request over until 5.2.5; the direct route (compat_router) hands it over
+    untouched. Only `get` is used, for the two or three headers a request is read for."""
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers: Any) -> None:
+        self._headers = headers
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._headers.get(name, default)
+        return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
 #: How a path or query-string text becomes each scalar type: (accepted form, conversion,
