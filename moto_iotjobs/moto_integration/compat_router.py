@@ -47,6 +47,8 @@ DirectPlane = tuple[list[str], Callable[[], DirectHandler]]
 _OFF = ("0", "false", "no", "off")
 _lock = threading.Lock()
 _installed: Optional[_DirectRoute] = None
+#: the planes of the last install (tests take the route down and put it back)
+registered_planes: dict[str, DirectPlane] = {}
 
 
 def direct_route_enabled() -> bool:
@@ -106,6 +108,13 @@ class _DirectRoute:
         self._loaders = {name: loader for name, (_, loader) in planes.items()}
         self._handlers: dict[str, DirectHandler] = {}
 
+    def _first_service(self, clean_url: str) -> str:
+        """The router entry moto tries first for this URL ("" for none), as moto's loop."""
+        for name, pattern in self._patterns:
+            if pattern.match(clean_url):
+                return str(name)
+        return ""
+
     def __call__(self, request: Any) -> Any:
         if type(request) is not self._request_type or self._recorder._user_enabled:
             return self.original(request)
@@ -113,11 +122,7 @@ class _DirectRoute:
         clean_url = f"{parsed.scheme}://{parsed.netloc}{parsed.path}"
         if self._passthrough_url(clean_url):
             return None
-        for service, pattern in self._patterns:
-            if pattern.match(clean_url):
-                break
-        else:
-            return self.original(request)
+        service = self._first_service(clean_url)
         routes = self._routes.get(service)
         if routes is None or self._passthrough_service(service) or not self._whitelisted(service):
             return self.original(request)
@@ -141,6 +146,7 @@ def install_direct_route(planes: dict[str, DirectPlane]) -> bool:
     if not direct_route_enabled():
         return False
     with _lock:
+        registered_planes.update(planes)
         if _installed is not None:
             return True
         stubber = check_direct_route()

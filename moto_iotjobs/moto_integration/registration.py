@@ -39,8 +39,8 @@ def register() -> None:
         from moto_iotjobs.moto_integration.routes import (
             control_plane_direct,
             control_plane_routes,
-            device_plane_direct,
             control_plane_url_bases,
+            device_plane_direct,
             device_plane_routes,
             device_plane_url_bases,
             shadow_plane_routes,

@@ -24,9 +24,12 @@ _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+
 
 
 class RawRequest:
-    """The parts of an HTTP request the dispatcher needs, whatever object carried it."""
+    """The parts of an HTTP request the dispatcher needs, whatever object carried it.
 
-    __slots__ = ("method", "raw_path", "query", "body", "headers", "host")
+    The body is read on first use: a request that is not ours (a route that falls through
+    to moto) keeps a streamed body unread for moto."""
+
+    __slots__ = ("method", "raw_path", "query", "headers", "host", "_request", "_body")
 
     def __init__(self, request: Any, full_url: str) -> None:
         self.method: str = request.method.upper()
@@ -34,15 +37,23 @@ class RawRequest:
         self.headers: Any = request.headers
         if not hasattr(request, "environ"):  # botocore's request: HTTPHeaders, maybe bytes
             self.headers = HeaderView(self.headers)
-        if hasattr(request, "get_data"):
-            body = request.get_data()
-        else:
-            body = request.body
-            if hasattr(body, "read"):
-                body = body.read()
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        self.body: bytes = body or b""
+        self._request = request
+        self._body: Optional[bytes] = None
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            request = self._request
+            if hasattr(request, "get_data"):
+                body = request.get_data()
+            else:
+                body = request.body
+                if hasattr(body, "read"):
+                    body = body.read()
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            self._body = body or b""
+        return self._body
 
 
 class HeaderView:
