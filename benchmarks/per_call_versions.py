@@ -55,7 +55,12 @@ def router_pass(calls: int = ROUTER_CALLS) -> dict[str, dict[str, float]]:
     from moto.core.botocore_stubber import BotocoreStubber
 
     from moto_iotjobs import mock_iotjobs
-    from moto_iotjobs.moto_integration import compat_router, planes
+    from moto_iotjobs.moto_integration import planes
+
+    try:
+        from moto_iotjobs.moto_integration import compat_router
+    except ImportError:  # a checkout from before the direct route (#19), for before/after
+        compat_router = None  # type: ignore[assignment]
 
     spent = {"stubber": 0.0, "ours": 0.0}
     original_call = BotocoreStubber.__call__
@@ -78,7 +83,7 @@ def router_pass(calls: int = ROUTER_CALLS) -> dict[str, dict[str, float]]:
         return wrapper
 
     result: dict[str, dict[str, float]] = {}
-    route = compat_router._installed  # None when MOTO_IOTJOBS_DIRECT_ROUTE=0
+    route = compat_router._installed if compat_router else None  # None: MOTO_IOTJOBS_DIRECT_ROUTE=0
     direct = dict(route._handlers) if route is not None else {}
     BotocoreStubber.__call__ = timed_call  # type: ignore[method-assign]
     for name, dispatch in originals.items():
