@@ -61,13 +61,13 @@ MODES = {
         batches=5, batch_s=0.1, warmup=3, nmin=3, nmax=400,
         scale_small=1_000, scale_big=100_000, filler_things_small=100, filler_things_big=1_000,
         scale_batches=5, scale_page_n=3, scale_start_n=20, scale_ljefj_n=12, scale_warmup=2,
-        fleet=20_000, startup_runs=5, timeout=20, budget_s=52, rounds=1, paired_rounds=5,
+        fleet=20_000, startup_runs=5, timeout=20, budget_s=52, rounds=1, paired_rounds=41, pair_s=0.01,
     ),
     "full": dict(
         batches=5, batch_s=0.3, warmup=10, nmin=5, nmax=5000,
         scale_small=1_000, scale_big=1_000_000, filler_things_small=100, filler_things_big=10_000,
         scale_batches=7, scale_page_n=8, scale_start_n=35, scale_ljefj_n=30, scale_warmup=5,
-        fleet=100_000, startup_runs=11, timeout=3600, budget_s=None, rounds=5, paired_rounds=15,
+        fleet=100_000, startup_runs=11, timeout=3600, budget_s=None, rounds=5, paired_rounds=121, pair_s=0.01,
     ),
 }
 
@@ -285,37 +285,46 @@ def worker_calls(impl: str, cfg: dict) -> dict:
 
 
 def paired_ratios(ops: dict, calls: dict, cfg: dict) -> None:
-    """ours/floor measured in one process, batch against batch, alternating: machine noise
-    (this 2-core VM drifts by tens of percent within a minute) hits both sides alike. The
-    floor clients answer from the bodies just recorded; moto's hook is switched off while
-    they run, so each floor call is botocore alone."""
+    """ours/floor measured in one process, batch against batch: machine noise (this 2-core VM
+    drifts by tens of percent within a minute, and a neighbour's burst lasts a few
+    scheduler ticks) hits both sides alike. Many short pairs (about `pair_s` each side,
+    `paired_rounds` pairs, the side that runs first alternating) and the median of their
+    ratios: a preempted batch spoils one pair, not the figure. The floor clients answer
+    from the bodies just recorded; moto's hook is switched off while they run, so each
+    floor call is botocore alone."""
     from moto.core.models import botocore_stubber
 
     bodies = {k: v["recorded"] for k, v in ops.items() if v.get("recorded", {}).get("status") == 200}
     floor_iot, floor_jd = clients()
     install_floor(floor_iot, floor_jd, bodies)
     floor_calls = make_ops(floor_iot, floor_jd)
+
+    def batch(fn, n: int, floor: bool) -> float:
+        botocore_stubber.enabled = not floor
+        try:
+            t0 = pc()
+            for _ in range(n):
+                fn()
+            return pc() - t0
+        finally:
+            botocore_stubber.enabled = True
+
     for key, (_, ours_fn, _) in calls.items():
         if key not in bodies or "n" not in ops[key]:
             continue
         floor_fn = floor_calls[key][1]
-        n = ops[key]["n"]
+        n = max(2, round(cfg["pair_s"] / max(ops[key]["ms"] / 1e3, 1e-6)))
         ratios = []
-        for _ in range(cfg["paired_rounds"]):
-            t0 = pc()
-            for _ in range(n):
-                ours_fn()
-            ours_s = pc() - t0
-            botocore_stubber.enabled = False
-            try:
-                t0 = pc()
-                for _ in range(n):
-                    floor_fn()
-                floor_s = pc() - t0
-            finally:
-                botocore_stubber.enabled = True
+        for i in range(cfg["paired_rounds"]):
+            if i % 2:
+                floor_s = batch(floor_fn, n, True)
+                ours_s = batch(ours_fn, n, False)
+            else:
+                ours_s = batch(ours_fn, n, False)
+                floor_s = batch(floor_fn, n, True)
             ratios.append(ours_s / floor_s)
         ops[key]["paired_ratio"] = statistics.median(ratios)
+        ops[key]["paired"] = {"pairs": len(ratios), "calls_per_batch": n}
 
 
 class _Raw(io.BytesIO):

@@ -9,7 +9,8 @@ watched for the shadow changes dynamic groups follow (`shadow_watch`).
 from __future__ import annotations
 
 import re
-from typing import Any
+from functools import partial
+from typing import Any, Callable, Optional
 
 from moto_iotjobs.moto_integration.registry_watch import IoTJobsResponse
 from moto_iotjobs.moto_integration.shadow_watch import shadow_plane_dispatch
@@ -55,6 +56,11 @@ TAG_OWNERS.register("thinggroup", thing_group_tags)
 TAG_OWNERS.register("thingtype", thing_type_tags)
 TAG_OWNERS.register("package", package_tags)
 TAG_OWNERS.register("command", command_tags)
+
+#: The direct route's handlers (compat_router): the table's operations, None for the rest,
+#: which moto's router then brings to control_plane_dispatch / device_plane_dispatch below.
+control_plane_direct: Callable[[Any, str], Optional[TYPE_RESPONSE]] = partial(handle, CONTROL_TABLE)
+device_plane_direct: Callable[[Any, str], Optional[TYPE_RESPONSE]] = partial(handle, DEVICE_TABLE)
 
 #: Paths of the `iot` host that belong to our operations only (jobs, job templates, tags,
 #: packages, dynamic groups, commands): a request there that matches none of them (a label holding a

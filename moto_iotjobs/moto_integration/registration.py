@@ -35,9 +35,12 @@ def register() -> None:
     with _lock:
         if _registered:
             return
+        from moto_iotjobs.moto_integration.compat_router import install_direct_route
         from moto_iotjobs.moto_integration.routes import (
+            control_plane_direct,
             control_plane_routes,
             control_plane_url_bases,
+            device_plane_direct,
             device_plane_routes,
             device_plane_url_bases,
             shadow_plane_routes,
@@ -54,6 +57,12 @@ def register() -> None:
         patterns = moto_compat.router_patterns()
         patterns[:0] = [e for e in entries if e not in patterns]
         _register_moto_api_routes()
+        # Our operations straight from moto's stubber, skipping its generic URL matching
+        # and (moto 5.2.5) its werkzeug request (compat_router).
+        install_direct_route({
+            CONTROL_PLANE_BACKEND: (list(control_plane_routes.urls), control_plane_direct),
+            DEVICE_PLANE_BACKEND: (list(device_plane_routes.urls), device_plane_direct),
+        })
         _registered = True
 
 

@@ -29,6 +29,20 @@ def device_plane_dispatch(request: Any, full_url: str, headers: Any) -> Any:
     return planes.device_plane_dispatch(request, full_url, headers)
 
 
+def control_plane_direct() -> Callable[[Any, str], Any]:
+    """What answers the `iot` host's job operations on the direct route (compat_router);
+    it returns None for the others, which then take moto's router to the dispatch above."""
+    from moto_iotjobs.moto_integration import planes
+
+    return planes.control_plane_direct
+
+
+def device_plane_direct() -> Callable[[Any, str], Any]:
+    from moto_iotjobs.moto_integration import planes
+
+    return planes.device_plane_direct
+
+
 def shadow_plane_dispatch(request: Any, full_url: str, headers: Any) -> Any:
     from moto_iotjobs.moto_integration import shadow_watch
 

@@ -24,23 +24,51 @@ _DECIMAL_TEXT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+
 
 
 class RawRequest:
-    """The parts of an HTTP request the dispatcher needs, whatever object carried it."""
+    """The parts of an HTTP request the dispatcher needs, whatever object carried it.
 
-    __slots__ = ("method", "raw_path", "query", "body", "headers", "host")
+    The body is read on first use: a request that is not ours (a route that falls through
+    to moto) keeps a streamed body unread for moto."""
+
+    __slots__ = ("method", "raw_path", "query", "headers", "host", "_request", "_body")
 
     def __init__(self, request: Any, full_url: str) -> None:
         self.method: str = request.method.upper()
         self.host, self.raw_path, self.query = moto_compat.request_target(request, full_url)
-        self.headers = request.headers
-        if hasattr(request, "get_data"):
-            body = request.get_data()
-        else:
-            body = request.body
-            if hasattr(body, "read"):
-                body = body.read()
-        if isinstance(body, str):
-            body = body.encode("utf-8")
-        self.body: bytes = body or b""
+        self.headers: Any = request.headers
+        if not hasattr(request, "environ"):  # botocore's request: HTTPHeaders, maybe bytes
+            self.headers = HeaderView(self.headers)
+        self._request = request
+        self._body: Optional[bytes] = None
+
+    @property
+    def body(self) -> bytes:
+        if self._body is None:
+            request = self._request
+            if hasattr(request, "get_data"):
+                body = request.get_data()
+            else:
+                body = request.body
+                if hasattr(body, "read"):
+                    body = body.read()
+            if isinstance(body, str):
+                body = body.encode("utf-8")
+            self._body = body or b""
+        return self._body
+
+
+class HeaderView:
+    """botocore's request headers, read as text: moto decoded bytes values in place before
+    handing the request over until 5.2.5; the direct route (compat_router) hands it over
+    untouched. Only `get` is used, for the two or three headers a request is read for."""
+
+    __slots__ = ("_headers",)
+
+    def __init__(self, headers: Any) -> None:
+        self._headers = headers
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self._headers.get(name, default)
+        return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
 #: How a path or query-string text becomes each scalar type: (accepted form, conversion,
