@@ -48,18 +48,17 @@ log = logging.getLogger(__name__)
 
 def after_thing_change(account_id: str, region_name: str, thing_name: Optional[str]) -> None:
     """A thing was created, updated, regrouped or its shadow changed: re-evaluate it against
-    each dynamic group, and tell the jobs service when its membership changed. The dynamic
-    groups' lock is released before the jobs' lock is taken (never the other way round)."""
+    each dynamic group, and tell the jobs service when its membership changed. One lock order
+    (docs/ARCHITECTURE.md, "Lock order"): `backend.lock` takes the jobs lock, then the dynamic
+    groups' (a caller may hold the jobs lock already)."""
     if not thing_name:
         return
     backend: DynamicGroupsBackend = moto_compat.backend_of(dynamic_groups_backends, account_id, region_name)
     jobs: IoTJobsBackend = moto_compat.backend_of(iotjobs_backends, account_id, region_name)
     now = clock.now()
-    groups_before = control_plane.thing_groups(jobs.store, thing_name)
     with backend.lock:
-        changed = backend.on_thing_changed(thing_name, now)
-    if changed:
-        with jobs.lock:
+        groups_before = control_plane.thing_groups(jobs.store, thing_name)
+        if backend.on_thing_changed(thing_name, now):
             jobs.advance(now)
             with jobs.atomic():
                 control_plane.on_membership_changed(jobs.store, thing_name, groups_before, now)
@@ -285,15 +284,23 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         if refusal is not None:
             return refusal
 
+        found: list[str] = []
+
         def members() -> list[str]:
-            return [
+            found[:] = [
                 thing.thing_name
                 for group in self.iot_backend.thing_groups.values()
                 if group.thing_group_name == name
                 for thing in group.things.values()
             ]
+            return found
 
-        return self._watched(super().delete_thing_group, members)
+        def regroup() -> None:
+            # The members left a group: a dynamic group querying thingGroupNames may drop them.
+            for thing_name in found:
+                self._after_thing_change(thing_name)
+
+        return self._watched(super().delete_thing_group, members, after_change=regroup)
 
     def delete_thing(self) -> Any:
         found: list[Any] = []

@@ -5,6 +5,11 @@ Membership is recomputed without scanning the registry: a changed thing is evalu
 against each dynamic group's compiled query (`on_thing_changed`); only a new or changed
 query evaluates every thing. Things that join or leave are passed to the jobs service's
 `on_membership_changed` (continuous jobs queue joiners, mark leavers REMOVED).
+
+Lock order (docs/ARCHITECTURE.md, "Lock order"): the jobs backend's lock, then this
+backend's. `lock` takes both in that order, so the dispatcher (Create, Update,
+DeleteDynamicThingGroup) and the registry watch (which already holds the jobs lock when a
+registry change re-evaluates a thing) can never wait on each other.
 """
 
 from __future__ import annotations
@@ -36,10 +41,41 @@ QUERY_VERSION = "2017-09-30"
 MAX_DYNAMIC_GROUPS = 100
 
 
+class JobsThenGroupsLock:
+    """The jobs backend's lock, then the dynamic groups' own: the one order both are taken
+    in. Reentrant, as both locks are."""
+
+    def __init__(self, backend: DynamicGroupsBackend) -> None:
+        self._backend = backend
+        self._own = threading.RLock()
+        self._held: threading.local = threading.local()
+
+    def __enter__(self) -> JobsThenGroupsLock:
+        backend = self._backend
+        # Looked up on each entry: moto's reset replaces the jobs backend.
+        jobs_lock = moto_compat.backend_of(iotjobs_backends, backend.account_id, backend.region_name).lock
+        jobs_lock.acquire()
+        try:
+            self._own.acquire()
+        except BaseException:
+            jobs_lock.release()
+            raise
+        stack = getattr(self._held, "stack", None)
+        if stack is None:
+            stack = self._held.stack = []
+        stack.append(jobs_lock)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        jobs_lock = self._held.stack.pop()
+        self._own.release()
+        jobs_lock.release()
+
+
 class DynamicGroupsBackend(BaseBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         BaseBackend.__init__(self, region_name, account_id)
-        self.lock = threading.RLock()
+        self.lock = JobsThenGroupsLock(self)
         self.groups: dict[str, DynamicGroup] = {}  # by name
         self._seq = 0
 
@@ -194,7 +230,8 @@ class DynamicGroupsBackend(BaseBackend):
         return changed
 
     def _tell_jobs(self, thing_names: list[str], now: float, group_name: str) -> None:
-        """Each of `thing_names` just joined or left `group_name` (and nothing else)."""
+        """Each of `thing_names` just joined or left `group_name` (and nothing else). Runs
+        under `self.lock`, which holds the jobs lock already."""
         if not thing_names:
             return
         jobs = moto_compat.backend_of(iotjobs_backends, self.account_id, self.region_name)
