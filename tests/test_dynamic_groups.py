@@ -7,21 +7,6 @@ from __future__ import annotations
 import pytest
 
 from .helpers import expect_error, group_arn, make_group, status_of, thing_arn
-from .test_output_shapes import Recorder
-
-
-@pytest.fixture
-def shapes(iot, iot_unchecked):
-    rec = Recorder()
-    rec.attach(iot)
-    rec.attach(iot_unchecked)
-    yield rec
-    assert rec.problems() == []
-
-
-@pytest.fixture
-def indexed(iot):
-    iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY"})
 
 
 def make_thing(iot, name: str, thing_type: str | None = None, **attributes: str) -> None:

@@ -64,6 +64,11 @@ def after_thing_change(account_id: str, region_name: str, thing_name: Optional[s
                 control_plane.on_membership_changed(jobs.store, thing_name, groups_before, now)
 
 
+def _group_names(values: list[Optional[str]]) -> list[str]:
+    """Group names from names or ARNs."""
+    return [str(v).rsplit("/", 1)[-1] for v in values if v]
+
+
 class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
     """moto's IoT responses for everything but jobs, telling the job backend when a thing's
     group membership changes or a thing is deleted (continuous jobs, REMOVED executions)."""
@@ -248,8 +253,33 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         name = self._thing_name_param()
         return [name] if name else []
 
+    def _cap_refusal(self, adding: list[Optional[str]], removing: list[Optional[str]]) -> Optional[tuple[str, dict[str, Any]]]:
+        """`_static_add_refusal`, with a defect of ours answered as a 500 before anything changed."""
+        try:
+            return self._static_add_refusal(adding, removing)
+        except Exception:
+            return self._internal_failure()
+
+    def _static_add_refusal(self, adding: list[Optional[str]], removing: list[Optional[str]]) -> Optional[tuple[str, dict[str, Any]]]:
+        """A thing belongs to at most 10 groups: InvalidRequestException when this static-group
+        change would pass that, unless overrideDynamicGroups lets its newest dynamic groups
+        make room (docs/device-management.md)."""
+        thing_name = self._thing_name_param()
+        if not thing_name:
+            return None
+        override = bool(self._get_param("overrideDynamicGroups"))
+        backend = self._dynamic()
+        with backend.lock:
+            why = backend.static_add_refusal(
+                thing_name, _group_names(adding), _group_names(removing), override
+            )
+        if why is None:
+            return None
+        return moto_compat.response_for_moto(*InvalidRequestException(why).to_response(CONTROL_PLANE))
+
     def add_thing_to_thing_group(self) -> Any:
-        refusal = self._refusal_or_failure([self._get_param("thingGroupName"), self._get_param("thingGroupArn")])
+        group = [self._get_param("thingGroupName"), self._get_param("thingGroupArn")]
+        refusal = self._refusal_or_failure(group) or self._cap_refusal(group[:1] if group[0] else group[1:], [])
         if refusal is not None:
             return refusal
         return self._watched(
@@ -269,7 +299,9 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         )
 
     def update_thing_groups_for_thing(self) -> Any:
-        refusal = self._refusal_or_failure(list(self._get_param("thingGroupsToAdd") or []) + list(self._get_param("thingGroupsToRemove") or []))
+        adding = list(self._get_param("thingGroupsToAdd") or [])
+        removing = list(self._get_param("thingGroupsToRemove") or [])
+        refusal = self._refusal_or_failure(adding + removing) or self._cap_refusal(adding, removing)
         if refusal is not None:
             return refusal
         return self._watched(
