@@ -195,6 +195,12 @@ class JobsMachine(DeviceManagementRules, RuleBasedStateMachine):
             self.dm.job_created(job_id, tags)
         self.expect(expected, response, code, f"CreateJob {kwargs}")
 
+    @rule(job_id=st.sampled_from(JOB_IDS), group=st.sampled_from(TARGET_GROUPS))
+    def associate_targets(self, job_id: str, group: str) -> None:
+        response, code = outcome(self.iot.associate_targets_with_job, jobId=job_id, targets=[group_arn(group)])
+        self.expect(self.model.associate_targets(job_id, group), response, code,
+                    f"AssociateTargetsWithJob {job_id} {group}")
+
     @rule(job_id=st.sampled_from(JOB_IDS), minutes=st.sampled_from([1, 3, 10]))
     def update_job_timeout(self, job_id: str, minutes: int) -> None:
         response, code = outcome(
