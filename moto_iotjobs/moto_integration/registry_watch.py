@@ -97,7 +97,13 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
                 restore = moto_compat.registry_snapshot(self.iot_backend)
             except Exception:  # a defect of ours, before anything changed
                 return self._internal_failure()
-            result = change()  # moto's own errors are moto's answers
+            try:
+                result = change()  # moto's own errors are moto's answers
+            except Exception:
+                # ... but a failed call changes nothing: moto can fail half-way
+                # (UpdateThingGroupsForThing adds the groups before it finds a missing one).
+                restore()
+                raise
             try:
                 if after_change is not None:
                     after_change()

@@ -94,6 +94,15 @@ class DeviceManagementRules:
             expected = dm.Err(dm.NF)
         self.expect(expected, response, code, f"UpdateThing {thing} {payload}")
 
+    @rule(thing=st.sampled_from(THINGS),
+          add=st.lists(st.sampled_from(("g0", "g1", "d0", "gone")), unique=True, max_size=2),
+          remove=st.lists(st.sampled_from(("g0", "g1")), unique=True, max_size=1))
+    def update_groups_for_thing(self, thing: str, add: list[str], remove: list[str]) -> None:
+        kwargs = {"thingName": thing, "thingGroupsToAdd": add, "thingGroupsToRemove": remove}
+        response, code = outcome(self.iot.update_thing_groups_for_thing, **kwargs)
+        self.expect(self.dm.update_groups_for_thing(thing, add, remove), response, code,
+                    f"UpdateThingGroupsForThing {kwargs}")
+
     # --- dynamic groups -----------------------------------------------------------------
 
     @rule(name=st.sampled_from(DYNAMIC_NAMES), query=QUERY, tags=TAGS)

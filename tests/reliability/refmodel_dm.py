@@ -177,6 +177,22 @@ class DeviceModel:
         self.thing_changed(thing, before)
         return Ok()
 
+    def update_groups_for_thing(self, thing: str, add: list[str], remove: list[str]) -> Outcome:
+        """UpdateThingGroupsForThing: all of it or nothing."""
+        if any(g in self.dynamic for g in add + remove):
+            return Err(IR)
+        if thing not in self.jobs.things or any(g not in self.jobs.groups for g in add + remove):
+            return Err(NF)
+        before = self.jobs.groups_of(thing)
+        for group in add:
+            if thing not in self.jobs.groups[group]:
+                self.jobs.groups[group].append(thing)
+        for group in remove:
+            if thing in self.jobs.groups[group]:
+                self.jobs.groups[group].remove(thing)
+        self.thing_changed(thing, before)
+        return Ok()
+
     def delete_static_group(self, group: str) -> Outcome:
         if group in self.dynamic:
             return Err(IR)
