@@ -15,6 +15,7 @@ are exactly those the model's membership rules queued.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
 
 from hypothesis import strategies as st
@@ -60,6 +61,7 @@ class DeviceManagementRules:
     `sizes`."""
 
     iot: Any
+    iot_data: Any = None
     dm: dm.DeviceModel
     model: Any
     rng: Any
@@ -279,3 +281,8 @@ class DeviceManagementRules:
                 self._tags("version", (package.name, version.name))
         config = iot.get_package_configuration()["versionUpdateByJobsConfig"]
         assert config == self.dm.config, (config, self.dm.config)
+        for thing in sorted(model.things):
+            expected = self.dm.package_shadows.get(thing)
+            response, code = outcome(self.iot_data.get_thing_shadow, thingName=thing, shadowName="$package")
+            reported = json.loads(response["payload"].read())["state"].get("reported") if response else None
+            assert reported == expected, ("$package shadow", thing, reported, code, expected)

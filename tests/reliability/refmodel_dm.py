@@ -115,6 +115,11 @@ class DeviceModel:
         #: Tags of jobs and thing groups, by ("job" | "group", name); packages and versions
         #: keep theirs on their records.
         self.tags: dict[tuple[str, str], dict[str, str]] = {}
+        #: job id -> (package, version) it deploys, resolved at creation (`$default` too)
+        self.destinations: dict[str, tuple[str, str]] = {}
+        self._resolved: Optional[tuple[str, str]] = None
+        #: thing -> the `$package` shadow's reported state (absent: no shadow)
+        self.package_shadows: dict[str, dict[str, object]] = {}
 
     # --- things and groups --------------------------------------------------------------
 
@@ -149,6 +154,7 @@ class DeviceModel:
     def delete_thing(self, thing: str) -> None:
         self.jobs.delete_thing(thing)
         self.attributes.pop(thing, None)
+        self.package_shadows.pop(thing, None)  # the thing's shadows go with it
 
     def update_attributes(self, thing: str, attributes: Attributes, merge: bool) -> None:
         before = self.jobs.groups_of(thing)
@@ -390,12 +396,31 @@ class DeviceModel:
                 name = package.default or ""
             if not self.deployable(package_name, name):
                 return Err(IR)
+            destination = (package_name, name)
         if any(k.lower().startswith("aws:") for k in tags):
             return Err(IR)
+        self._resolved = destination
         return None
 
     def job_created(self, job_id: str, tags: dict[str, str]) -> None:
+        """After `job_refusal` said nothing and the jobs model accepted the job."""
         self.tags[("job", job_id)] = dict(tags)
+        if self._resolved is not None:
+            self.destinations[job_id] = self._resolved
+        else:
+            self.destinations.pop(job_id, None)
+
+    def execution_succeeded(self, thing: str, job_id: str) -> None:
+        """With version updates by jobs enabled, a SUCCEEDED execution of a job deploying a
+        version reports it in the thing's `$package` shadow, unless the version is gone."""
+        destination = self.destinations.get(job_id)
+        if destination is None or not self.config.get("enabled"):
+            return
+        package_name, name = destination
+        package = self.packages.get(package_name)
+        if package is None or name not in package.versions:
+            return
+        self.package_shadows.setdefault(thing, {})[package_name] = {"version": name}
 
     def job_deleted(self, job_id: str) -> None:
         self.tags.pop(("job", job_id), None)

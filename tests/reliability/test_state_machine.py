@@ -32,6 +32,7 @@ import random
 from datetime import datetime, timezone
 from typing import Any, Optional
 
+import boto3
 import pytest
 import time_machine
 from hypothesis import HealthCheck, settings
@@ -51,6 +52,7 @@ from . import refmodel_dm as dm
 from .helpers import (
     ACCOUNT,
     FAKE_ENV,
+    NO_RETRY,
     REGION,
     env_int,
     group_arn,
@@ -294,6 +296,8 @@ class JobsMachine(DeviceManagementRules, RuleBasedStateMachine):
         self.expect(expected, response, code, f"UpdateJobExecution {kwargs}")
         if isinstance(expected, ref.Ok):
             assert response is not None
+            if status == "SUCCEEDED":
+                self.dm.execution_succeeded(thing, job_id)
             state = response["executionState"]
             assert (state["status"], state["versionNumber"]) == (expected.value.status, expected.value.version)
 
@@ -456,6 +460,7 @@ def test_lifecycle_state_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
     JobsMachine.iot, JobsMachine.jobs_data = make_clients()
+    JobsMachine.iot_data = boto3.client("iot-data", region_name=REGION, config=NO_RETRY)
     run_state_machine_as_test(
         JobsMachine,
         settings=settings(
