@@ -53,6 +53,15 @@ class JobsThenGroupsLock:
         self._own = threading.RLock()
         self._held: threading.local = threading.local()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Persistence pickles backends: the per-thread stack of held locks is not state."""
+        return {"_backend": self._backend, "_own": self._own}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._backend = state["_backend"]
+        self._own = state["_own"]
+        self._held = threading.local()
+
     def __enter__(self) -> JobsThenGroupsLock:
         backend = self._backend
         # Looked up on each entry: moto's reset replaces the jobs backend.
