@@ -95,6 +95,7 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
                 jobs_store = self._jobs_backend().store
                 groups_before = {name: control_plane.thing_groups(jobs_store, name) for name in names}
                 restore = moto_compat.registry_snapshot(self.iot_backend)
+                restore_members = moto_compat.membership_snapshot(self.iot_backend)
             except Exception:  # a defect of ours, before anything changed
                 return self._internal_failure()
             try:
@@ -102,7 +103,9 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
             except Exception:
                 # ... but a failed call changes nothing: moto can fail half-way
                 # (UpdateThingGroupsForThing adds the groups before it finds a missing one).
-                restore()
+                # Memberships only: they change under the jobs lock, held here, while moto
+                # creates things and groups outside it.
+                restore_members()
                 raise
             try:
                 if after_change is not None:
