@@ -51,12 +51,13 @@ def _answer(response: dict) -> dict:
 
 def test_create_package_client_token_replay(shapes, iot):
     first = _answer(iot.create_package(packageName="fw", description="firmware", clientToken=TOKEN))
+    iot.update_package(packageName="fw", description="changed since")
     again = _answer(iot.create_package(packageName="fw", description="firmware", clientToken=TOKEN))
     assert again == first and len(iot.list_packages()["packageSummaries"]) == 1
     message = expect_error("ConflictException", 409, iot.create_package, packageName="fw",
                            description="other", clientToken=TOKEN)
     assert "clientToken" in message
-    assert iot.get_package(packageName="fw")["description"] == "firmware"
+    assert iot.get_package(packageName="fw")["description"] == "changed since"
     expect_error("ConflictException", 409, iot.create_package, packageName="fw")  # a new token
     iot.delete_package(packageName="fw")
     # The token goes with the package it created: after the delete it creates again.

@@ -3,8 +3,9 @@ configuration. Each checks everything before it changes anything."""
 
 from __future__ import annotations
 
+import copy
 import threading
-from typing import Any, Callable, Optional, TypeVar, Union
+from typing import Any, Callable, Optional, TypeVar
 
 from moto_iotjobs.protocol.errors import (
     ConflictException,
@@ -53,8 +54,9 @@ class PackageCatalog:
         self.lock = threading.RLock()
         self.packages: dict[str, Package] = {}
         self.version_update_by_jobs: dict[str, Any] = {"enabled": False}
-        #: (operation, clientToken) -> (the request without its token, the record it created)
-        self.client_tokens: dict[tuple[str, str], tuple[dict[str, Any], Union[Package, PackageVersion]]] = {}
+        #: (operation, clientToken) -> (the request without its token, the record it created,
+        #: a copy of it as created: a replay answers what the first call answered)
+        self.client_tokens: dict[tuple[str, str], tuple[dict[str, Any], Any, Any]] = {}
         self._seq = 0
 
     def _next_seq(self) -> int:
@@ -97,7 +99,7 @@ class PackageCatalog:
         entry = self.client_tokens.get(key)
         if entry is None:
             return None
-        request, record = entry
+        request, record, as_created = entry
         if not live(record):
             del self.client_tokens[key]  # the token goes with the resource it created
             return None
@@ -106,12 +108,12 @@ class PackageCatalog:
             raise ConflictException(
                 f"clientToken {token} was used by another {operation} request", resource_id=name
             )
-        return record
+        return as_created
 
     def _remember(self, operation: str, p: dict[str, Any], record: Record) -> Record:
         token = p.get("clientToken")
         if token is not None:
-            self.client_tokens[(operation, token)] = (_request(p), record)
+            self.client_tokens[(operation, token)] = (_request(p), record, copy.copy(record))
         return record
 
     # --- packages -----------------------------------------------------------------------
