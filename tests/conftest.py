@@ -32,6 +32,24 @@ def jobs_data_unchecked(iotjobs):
 
 
 @pytest.fixture
+def shapes(iot, iot_unchecked):
+    """Every answer of `iot` and `iot_unchecked` checked against botocore's output shapes."""
+    from .test_output_shapes import Recorder  # here: that module imports this one
+
+    rec = Recorder()
+    rec.attach(iot)
+    rec.attach(iot_unchecked)
+    yield rec
+    assert rec.problems() == []
+
+
+@pytest.fixture
+def indexed(iot):
+    """Thing indexing on (REGISTRY), as dynamic thing groups need."""
+    iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY"})
+
+
+@pytest.fixture
 def fleet(iot):
     """A thing group `fleet` of three things t0..t2; returns the group ARN."""
     for i in range(3):

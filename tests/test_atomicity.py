@@ -57,6 +57,7 @@ ADAPTER = {
     "_watched",
     "_internal_failure",
     "_refusal_or_failure",
+    "_cap_refusal",
 }
 NO_RETRY = Config(retries={"total_max_attempts": 1})
 ACCOUNT, REGION = "123456789012", "us-east-1"

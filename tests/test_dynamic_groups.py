@@ -7,21 +7,6 @@ from __future__ import annotations
 import pytest
 
 from .helpers import expect_error, group_arn, make_group, status_of, thing_arn
-from .test_output_shapes import Recorder
-
-
-@pytest.fixture
-def shapes(iot, iot_unchecked):
-    rec = Recorder()
-    rec.attach(iot)
-    rec.attach(iot_unchecked)
-    yield rec
-    assert rec.problems() == []
-
-
-@pytest.fixture
-def indexed(iot):
-    iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY"})
 
 
 def make_thing(iot, name: str, thing_type: str | None = None, **attributes: str) -> None:
@@ -294,3 +279,24 @@ def test_indexing_cannot_be_turned_off_while_dynamic_groups_exist(shapes, iot, i
     assert mode == "REGISTRY"
     iot.delete_dynamic_thing_group(thingGroupName="g")
     iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "OFF"})
+
+
+def test_dynamic_groups_survive_a_persistence_snapshot(iotjobs, iot, indexed):
+    """The server's persistence pickles every backend: a dynamic group's compiled query is
+    compiled again on restore (it pickled as a closure and failed the snapshot before), and
+    the ordered lock restores fresh."""
+    import pickle
+
+    from moto_iotjobs.serving.persistence import snapshot
+
+    make_thing(iot, "a", fw="1")
+    iot.create_dynamic_thing_group(thingGroupName="ones", queryString="attributes.fw:1")
+    saved = pickle.loads(snapshot.dumps_state(snapshot.capture()))
+    iot.delete_dynamic_thing_group(thingGroupName="ones")
+    snapshot.restore(saved)
+    assert iot.describe_thing_group(thingGroupName="ones")["queryString"] == "attributes.fw:1"
+    assert members(iot, "ones") == ["a"]
+    set_attributes(iot, "a", fw="2")
+    assert members(iot, "ones") == []
+    make_thing(iot, "b", fw="1")
+    assert members(iot, "ones") == ["b"]

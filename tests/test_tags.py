@@ -8,16 +8,6 @@ import pytest
 
 from .conftest import DOCUMENT
 from .helpers import ACCOUNT, REGION, expect_error, thing_arn
-from .test_output_shapes import Recorder
-
-
-@pytest.fixture
-def shapes(iot, iot_unchecked):
-    rec = Recorder()
-    rec.attach(iot)
-    rec.attach(iot_unchecked)
-    yield rec
-    assert rec.problems() == []
 
 
 def tags(iot, arn: str) -> dict[str, str]:

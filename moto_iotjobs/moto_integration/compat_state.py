@@ -138,6 +138,21 @@ def registry_snapshot(registry: IoTBackend) -> Callable[[], None]:
     return restore
 
 
+def membership_snapshot(registry: IoTBackend) -> Callable[[], None]:
+    """A function that puts back only the members of the thing groups that exist now: what
+    a failed registry call may have left half-changed (moto's UpdateThingGroupsForThing adds
+    groups before it finds a missing one). Unlike `registry_snapshot`, it cannot undo a thing
+    or group another thread created meanwhile."""
+    members = [(group, dict(group.things)) for group in registry.thing_groups.values()]
+
+    def restore() -> None:
+        for group, group_things in members:
+            group.things.clear()
+            group.things.update(group_things)
+
+    return restore
+
+
 def find_thing(registry: IoTBackend, thing_name: str) -> Any:
     """The registry's thing of that name, or None (moto's describe_thing raises instead)."""
     for thing in registry.things.values():

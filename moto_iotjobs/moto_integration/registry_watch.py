@@ -48,21 +48,25 @@ log = logging.getLogger(__name__)
 
 def after_thing_change(account_id: str, region_name: str, thing_name: Optional[str]) -> None:
     """A thing was created, updated, regrouped or its shadow changed: re-evaluate it against
-    each dynamic group, and tell the jobs service when its membership changed. The dynamic
-    groups' lock is released before the jobs' lock is taken (never the other way round)."""
+    each dynamic group, and tell the jobs service when its membership changed. One lock order
+    (docs/ARCHITECTURE.md, "Lock order"): `backend.lock` takes the jobs lock, then the dynamic
+    groups' (a caller may hold the jobs lock already)."""
     if not thing_name:
         return
     backend: DynamicGroupsBackend = moto_compat.backend_of(dynamic_groups_backends, account_id, region_name)
     jobs: IoTJobsBackend = moto_compat.backend_of(iotjobs_backends, account_id, region_name)
     now = clock.now()
-    groups_before = control_plane.thing_groups(jobs.store, thing_name)
     with backend.lock:
-        changed = backend.on_thing_changed(thing_name, now)
-    if changed:
-        with jobs.lock:
+        groups_before = control_plane.thing_groups(jobs.store, thing_name)
+        if backend.on_thing_changed(thing_name, now):
             jobs.advance(now)
             with jobs.atomic():
                 control_plane.on_membership_changed(jobs.store, thing_name, groups_before, now)
+
+
+def _group_names(values: list[Optional[str]]) -> list[str]:
+    """Group names from names or ARNs."""
+    return [str(v).rsplit("/", 1)[-1] for v in values if v]
 
 
 class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
@@ -91,9 +95,18 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
                 jobs_store = self._jobs_backend().store
                 groups_before = {name: control_plane.thing_groups(jobs_store, name) for name in names}
                 restore = moto_compat.registry_snapshot(self.iot_backend)
+                restore_members = moto_compat.membership_snapshot(self.iot_backend)
             except Exception:  # a defect of ours, before anything changed
                 return self._internal_failure()
-            result = change()  # moto's own errors are moto's answers
+            try:
+                result = change()  # moto's own errors are moto's answers
+            except Exception:
+                # ... but a failed call changes nothing: moto can fail half-way
+                # (UpdateThingGroupsForThing adds the groups before it finds a missing one).
+                # Memberships only: they change under the jobs lock, held here, while moto
+                # creates things and groups outside it.
+                restore_members()
+                raise
             try:
                 if after_change is not None:
                     after_change()
@@ -249,8 +262,33 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         name = self._thing_name_param()
         return [name] if name else []
 
+    def _cap_refusal(self, adding: list[Optional[str]], removing: list[Optional[str]]) -> Optional[tuple[str, dict[str, Any]]]:
+        """`_static_add_refusal`, with a defect of ours answered as a 500 before anything changed."""
+        try:
+            return self._static_add_refusal(adding, removing)
+        except Exception:
+            return self._internal_failure()
+
+    def _static_add_refusal(self, adding: list[Optional[str]], removing: list[Optional[str]]) -> Optional[tuple[str, dict[str, Any]]]:
+        """A thing belongs to at most 10 groups: InvalidRequestException when this static-group
+        change would pass that, unless overrideDynamicGroups lets its newest dynamic groups
+        make room (docs/device-management.md)."""
+        thing_name = self._thing_name_param()
+        if not thing_name:
+            return None
+        override = bool(self._get_param("overrideDynamicGroups"))
+        backend = self._dynamic()
+        with backend.lock:
+            why = backend.static_add_refusal(
+                thing_name, _group_names(adding), _group_names(removing), override
+            )
+        if why is None:
+            return None
+        return moto_compat.response_for_moto(*InvalidRequestException(why).to_response(CONTROL_PLANE))
+
     def add_thing_to_thing_group(self) -> Any:
-        refusal = self._refusal_or_failure([self._get_param("thingGroupName"), self._get_param("thingGroupArn")])
+        group = [self._get_param("thingGroupName"), self._get_param("thingGroupArn")]
+        refusal = self._refusal_or_failure(group) or self._cap_refusal(group[:1] if group[0] else group[1:], [])
         if refusal is not None:
             return refusal
         return self._watched(
@@ -270,7 +308,9 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         )
 
     def update_thing_groups_for_thing(self) -> Any:
-        refusal = self._refusal_or_failure(list(self._get_param("thingGroupsToAdd") or []) + list(self._get_param("thingGroupsToRemove") or []))
+        adding = list(self._get_param("thingGroupsToAdd") or [])
+        removing = list(self._get_param("thingGroupsToRemove") or [])
+        refusal = self._refusal_or_failure(adding + removing) or self._cap_refusal(adding, removing)
         if refusal is not None:
             return refusal
         return self._watched(
@@ -285,15 +325,23 @@ class IoTJobsResponse(moto_compat.iot_response_class()):  # type: ignore[misc]
         if refusal is not None:
             return refusal
 
+        found: list[str] = []
+
         def members() -> list[str]:
-            return [
+            found[:] = [
                 thing.thing_name
                 for group in self.iot_backend.thing_groups.values()
                 if group.thing_group_name == name
                 for thing in group.things.values()
             ]
+            return found
 
-        return self._watched(super().delete_thing_group, members)
+        def regroup() -> None:
+            # The members left a group: a dynamic group querying thingGroupNames may drop them.
+            for thing_name in found:
+                self._after_thing_change(thing_name)
+
+        return self._watched(super().delete_thing_group, members, after_change=regroup)
 
     def delete_thing(self) -> Any:
         found: list[Any] = []

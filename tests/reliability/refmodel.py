@@ -267,6 +267,25 @@ class Model:
         del self.jobs[job_id]
         return Ok()
 
+    def associate_targets(self, job_id: str, group: str) -> Outcome:
+        """AssociateTargetsWithJob of one group: its things join the job as a group join does."""
+        job = self.jobs.get(job_id)
+        if job is None:
+            return Err(NF)
+        if job.selection != "CONTINUOUS" or job.status != "IN_PROGRESS":
+            return Err(IR)
+        if group not in self.groups:
+            return Err(NF)
+        if group in job.group_targets:
+            return Ok()
+        joiners = [t for t in self.groups[group] if not self.reaches(job, t)]
+        job.group_targets.append(group)
+        for thing in joiners:
+            current = job.current(thing)
+            if current is None or current.status not in PENDING:
+                self._queue(job, thing)
+        return Ok()
+
     def update_job_timeout(self, job_id: str, minutes: int) -> Outcome:
         job = self.jobs.get(job_id)
         if job is None:

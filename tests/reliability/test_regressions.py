@@ -132,3 +132,32 @@ def test_create_job_on_a_group_while_its_members_change(iotjobs: Any) -> None:
         details = iot.describe_job(jobId=f"race-{n}")["job"]["jobProcessDetails"]
         # at most one member is out of the group at any instant
         assert MEMBERS - 1 <= sum(details.values()) <= MEMBERS, (n, details)
+
+
+def test_a_failed_update_thing_groups_for_thing_changes_nothing(iotjobs: Any) -> None:
+    """moto adds the groups one by one and fails at a missing one: the thing stayed in the
+    groups before it, and a CONTINUOUS job on them never heard of it."""
+    iot = iotjobs.client("iot")
+    iot.create_thing(thingName="t0")
+    iot.create_thing_group(thingGroupName="g0")
+    iot.create_job(jobId="c", targets=[group_arn("g0")], document="{}", targetSelection="CONTINUOUS")
+    with pytest.raises(iot.exceptions.ResourceNotFoundException):
+        iot.update_thing_groups_for_thing(thingName="t0", thingGroupsToAdd=["g0", "missing"])
+    assert iot.list_things_in_thing_group(thingGroupName="g0")["things"] == []
+    iot.add_thing_to_thing_group(thingGroupName="g0", thingName="t0")
+    assert iot.list_job_executions_for_job(jobId="c")["executionSummaries"][0]["thingArn"] == thing_arn("t0")
+
+
+def test_deleting_a_static_group_updates_dynamic_groups_that_query_it(iotjobs: Any) -> None:
+    """A dynamic group querying thingGroupNames kept the members of a deleted static group."""
+    iot = iotjobs.client("iot")
+    iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY"})
+    iot.create_thing(thingName="t0")
+    iot.create_thing_group(thingGroupName="g0")
+    iot.add_thing_to_thing_group(thingGroupName="g0", thingName="t0")
+    iot.create_dynamic_thing_group(thingGroupName="d0", queryString="thingGroupNames:g0")
+    iot.create_job(jobId="c", targets=[group_arn("d0")], document="{}", targetSelection="CONTINUOUS")
+    iot.delete_thing_group(thingGroupName="g0")
+    assert iot.list_things_in_thing_group(thingGroupName="d0")["things"] == []
+    execution = iot.describe_job_execution(jobId="c", thingName="t0")["execution"]
+    assert execution["status"] == "REMOVED"

@@ -6,7 +6,9 @@ timeout, cancel with and without force, delete with and without force, cancel an
 executions, start-next, device updates with no, right and stale expectedVersion (and statuses a
 device may not set), thing-group membership changes (add, remove, delete and recreate a thing
 or a group)
-and the clock moving (time-machine). Every answer is compared with `refmodel.Model`, and after
+and the clock moving (time-machine); and, from `machine_dm`, thing attributes, dynamic thing
+groups (CONTINUOUS jobs follow them), the package catalog (jobs deploy its versions) and tags,
+against `refmodel_dm.DeviceModel`. Every answer is compared with `refmodel.Model`, and after
 every step the whole state is read back through the API and checked:
 
 - jobProcessDetails equals the executions counted by status, from the model and from
@@ -18,7 +20,8 @@ every step the whole state is read back through the API and checked:
 - a SNAPSHOT job is COMPLETED exactly when all its executions are terminal (and it was not
   canceled); CANCELED and COMPLETED are final; a CONTINUOUS job never completes.
 
-CI runs IOTJOBS_SOAK_EXAMPLES examples (default 25) of IOTJOBS_SOAK_STEPS steps (default 30);
+CI runs IOTJOBS_SOAK_EXAMPLES examples (default 40) of IOTJOBS_SOAK_STEPS steps (default 40, about 45 s
+at a load of 4.5 on 2 cores);
 raise both for a soak, e.g. IOTJOBS_SOAK_EXAMPLES=2000 IOTJOBS_SOAK_STEPS=80.
 """
 
@@ -29,6 +32,7 @@ import random
 from datetime import datetime, timezone
 from typing import Any, Optional
 
+import boto3
 import pytest
 import time_machine
 from hypothesis import HealthCheck, settings
@@ -44,8 +48,12 @@ from hypothesis.stateful import (
 from moto_iotjobs import mock_iotjobs
 
 from . import refmodel as ref
+from . import refmodel_dm as dm
 from .helpers import (
+    ACCOUNT,
     FAKE_ENV,
+    NO_RETRY,
+    REGION,
     env_int,
     group_arn,
     make_clients,
@@ -54,16 +62,18 @@ from .helpers import (
     random_sizes,
     thing_arn,
 )
+from .machine_dm import PACKAGES, TAGS, VERSIONS, DeviceManagementRules, tag_list
 from .summary import record
 
 THINGS = ("t0", "t1", "t2", "t3")
 GROUPS = ("g0", "g1")
+TARGET_GROUPS = GROUPS + ("d0", "d1")
 JOB_IDS = ("j0", "j1", "j2")
 DOCUMENT = json.dumps({"operation": "noop"})
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
-EXAMPLES = env_int("IOTJOBS_SOAK_EXAMPLES", 25)
-STEPS = env_int("IOTJOBS_SOAK_STEPS", 30)
+EXAMPLES = env_int("IOTJOBS_SOAK_EXAMPLES", 40)
+STEPS = env_int("IOTJOBS_SOAK_STEPS", 40)
 
 DEVICE_STATUSES = st.sampled_from(
     ["IN_PROGRESS", "IN_PROGRESS", "SUCCEEDED", "SUCCEEDED", "FAILED", "REJECTED", "QUEUED", "CANCELED"]
@@ -75,7 +85,7 @@ STEP_TIMEOUT = st.sampled_from([None, None, None, 1, 3, -1])
 VERSION_MODE = st.sampled_from(["none", "right", "stale"])
 
 
-class JobsMachine(RuleBasedStateMachine):
+class JobsMachine(DeviceManagementRules, RuleBasedStateMachine):
     iot: Any = None
     jobs_data: Any = None
 
@@ -86,6 +96,7 @@ class JobsMachine(RuleBasedStateMachine):
         self.traveller = time_machine.travel(START, tick=False)
         self.clock = self.traveller.start()
         self.model = ref.Model(START.timestamp())
+        self.dm = dm.DeviceModel(self.model)
         self.rng = random.Random(0)
         # (job uid, thing, number) -> (status, version, details) last seen through the API.
         self.seen: dict[tuple[int, str, int], tuple[str, int, Any]] = {}
@@ -134,18 +145,20 @@ class JobsMachine(RuleBasedStateMachine):
     @initialize(
         seed=st.integers(0, 2**32 - 1),
         members=st.lists(st.tuples(st.sampled_from(THINGS), st.sampled_from(GROUPS)), max_size=5),
+        fw=st.lists(st.sampled_from(["1", "2", "3"]), min_size=len(THINGS), max_size=len(THINGS)),
     )
-    def setup(self, seed: int, members: list[tuple[str, str]]) -> None:
+    def setup(self, seed: int, members: list[tuple[str, str]], fw: list[str]) -> None:
         self.rng.seed(seed)
-        for thing in THINGS:
-            self.iot.create_thing(thingName=thing)
-            self.model.create_thing(thing)
+        self.iot.update_indexing_configuration(thingIndexingConfiguration={"thingIndexingMode": "REGISTRY"})
+        for thing, version in zip(THINGS, fw):
+            self.iot.create_thing(thingName=thing, attributePayload={"attributes": {"fw": version}})
+            self.dm.create_thing(thing, {"fw": version})
         for group in GROUPS:
             self.iot.create_thing_group(thingGroupName=group)
-            self.model.groups[group] = []
+            self.dm.create_static_group(group)
         for thing, group in members:
             self.iot.add_thing_to_thing_group(thingGroupName=group, thingName=thing)
-            self.model.add_to_group(thing, group)
+            self.dm.static_change(thing, group, add=True)
 
     # --- control plane ------------------------------------------------------------------
 
@@ -153,11 +166,14 @@ class JobsMachine(RuleBasedStateMachine):
         job_id=st.sampled_from(JOB_IDS),
         selection=st.sampled_from(["SNAPSHOT", "CONTINUOUS"]),
         things=st.lists(st.sampled_from(THINGS), unique=True, max_size=3),
-        groups=st.lists(st.sampled_from(GROUPS), unique=True, max_size=2),
+        groups=st.lists(st.sampled_from(TARGET_GROUPS), unique=True, max_size=2),
         timeout=st.sampled_from([None, None, 1, 2, 5]),
+        destination=st.none() | st.tuples(st.sampled_from(PACKAGES), st.sampled_from(VERSIONS + ("$default",))),
+        tags=st.just({}) | TAGS,
     )
     def create_job(self, job_id: str, selection: str, things: list[str], groups: list[str],
-                   timeout: Optional[int]) -> None:
+                   timeout: Optional[int], destination: Optional[tuple[str, str]],
+                   tags: dict[str, str]) -> None:
         if not things and not groups:
             groups = ["g0"]
         kwargs: dict[str, Any] = {
@@ -168,9 +184,25 @@ class JobsMachine(RuleBasedStateMachine):
         }
         if timeout:
             kwargs["timeoutConfig"] = {"inProgressTimeoutInMinutes": timeout}
+        if destination is not None:
+            kwargs["destinationPackageVersions"] = [
+                f"arn:aws:iot:{REGION}:{ACCOUNT}:package/{destination[0]}/version/{destination[1]}"
+            ]
+        if tags:
+            kwargs["tags"] = tag_list(tags)
         response, code = outcome(self.iot.create_job, **kwargs)
-        expected = self.model.create_job(job_id, selection, things, groups, timeout)
+        expected = self.dm.job_refusal(job_id, things, groups, destination, tags) or self.model.create_job(
+            job_id, selection, things, groups, timeout
+        )
+        if isinstance(expected, ref.Ok):
+            self.dm.job_created(job_id, tags)
         self.expect(expected, response, code, f"CreateJob {kwargs}")
+
+    @rule(job_id=st.sampled_from(JOB_IDS), group=st.sampled_from(TARGET_GROUPS))
+    def associate_targets(self, job_id: str, group: str) -> None:
+        response, code = outcome(self.iot.associate_targets_with_job, jobId=job_id, targets=[group_arn(group)])
+        self.expect(self.model.associate_targets(job_id, group), response, code,
+                    f"AssociateTargetsWithJob {job_id} {group}")
 
     @rule(job_id=st.sampled_from(JOB_IDS), minutes=st.sampled_from([1, 3, 10]))
     def update_job_timeout(self, job_id: str, minutes: int) -> None:
@@ -187,7 +219,10 @@ class JobsMachine(RuleBasedStateMachine):
     @rule(job_id=st.sampled_from(JOB_IDS), force=st.booleans())
     def delete_job(self, job_id: str, force: bool) -> None:
         response, code = outcome(self.iot.delete_job, jobId=job_id, force=force)
-        self.expect(self.model.delete_job(job_id, force), response, code, f"DeleteJob {job_id} force={force}")
+        expected = self.model.delete_job(job_id, force)
+        if isinstance(expected, ref.Ok):
+            self.dm.job_deleted(job_id)
+        self.expect(expected, response, code, f"DeleteJob {job_id} force={force}")
 
     @rule(data=st.data(), force=st.booleans(), mode=VERSION_MODE, details=DETAILS)
     def cancel_job_execution(self, data: st.DataObject, force: bool, mode: str,
@@ -261,6 +296,8 @@ class JobsMachine(RuleBasedStateMachine):
         self.expect(expected, response, code, f"UpdateJobExecution {kwargs}")
         if isinstance(expected, ref.Ok):
             assert response is not None
+            if status == "SUCCEEDED":
+                self.dm.execution_succeeded(thing, job_id)
             state = response["executionState"]
             assert (state["status"], state["versionNumber"]) == (expected.value.status, expected.value.version)
 
@@ -271,38 +308,37 @@ class JobsMachine(RuleBasedStateMachine):
         if not self.model.things or group not in self.model.groups:
             return
         thing = data.draw(st.sampled_from(sorted(self.model.things)), label="thing")
-        self.iot.add_thing_to_thing_group(thingGroupName=group, thingName=thing)
-        self.model.add_to_group(thing, group)
-        self.steps += 1
+        response, code = outcome(self.iot.add_thing_to_thing_group, thingGroupName=group, thingName=thing)
+        self.expect(self.dm.static_change(thing, group, add=True), response, code, f"Add {thing} to {group}")
 
     @rule(data=st.data(), group=st.sampled_from(GROUPS))
     def remove_from_group(self, data: st.DataObject, group: str) -> None:
         if not self.model.things or group not in self.model.groups:
             return
         thing = data.draw(st.sampled_from(sorted(self.model.things)), label="thing")
-        self.iot.remove_thing_from_thing_group(thingGroupName=group, thingName=thing)
-        self.model.remove_from_group(thing, group)
-        self.steps += 1
+        response, code = outcome(self.iot.remove_thing_from_thing_group, thingGroupName=group, thingName=thing)
+        self.expect(self.dm.static_change(thing, group, add=False), response, code,
+                    f"Remove {thing} from {group}")
 
-    @rule(thing=st.sampled_from(THINGS))
-    def delete_or_recreate_thing(self, thing: str) -> None:
+    @rule(thing=st.sampled_from(THINGS), fw=st.sampled_from(["1", "2", "3"]))
+    def delete_or_recreate_thing(self, thing: str, fw: str) -> None:
         if thing in self.model.things:
             self.iot.delete_thing(thingName=thing)
-            self.model.delete_thing(thing)
+            self.dm.delete_thing(thing)
         else:
-            self.iot.create_thing(thingName=thing)
-            self.model.create_thing(thing)
+            self.iot.create_thing(thingName=thing, attributePayload={"attributes": {"fw": fw}})
+            self.dm.create_thing(thing, {"fw": fw})
         self.steps += 1
 
     @rule(group=st.sampled_from(GROUPS))
     def delete_or_recreate_group(self, group: str) -> None:
         if group in self.model.groups:
-            self.iot.delete_thing_group(thingGroupName=group)
-            self.model.delete_group(group)
+            response, code = outcome(self.iot.delete_thing_group, thingGroupName=group)
+            self.expect(self.dm.delete_static_group(group), response, code, f"DeleteThingGroup {group}")
         else:
             self.iot.create_thing_group(thingGroupName=group)
-            self.model.groups[group] = []
-        self.steps += 1
+            self.dm.create_static_group(group)
+            self.steps += 1
 
     # --- time ---------------------------------------------------------------------------
 
@@ -424,6 +460,7 @@ def test_lifecycle_state_machine(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     monkeypatch.delenv("MOTO_ACCOUNT_ID", raising=False)
     JobsMachine.iot, JobsMachine.jobs_data = make_clients()
+    JobsMachine.iot_data = boto3.client("iot-data", region_name=REGION, config=NO_RETRY)
     run_state_machine_as_test(
         JobsMachine,
         settings=settings(

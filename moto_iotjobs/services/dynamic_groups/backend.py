@@ -5,6 +5,11 @@ Membership is recomputed without scanning the registry: a changed thing is evalu
 against each dynamic group's compiled query (`on_thing_changed`); only a new or changed
 query evaluates every thing. Things that join or leave are passed to the jobs service's
 `on_membership_changed` (continuous jobs queue joiners, mark leavers REMOVED).
+
+Lock order (docs/ARCHITECTURE.md, "Lock order"): the jobs backend's lock, then this
+backend's. `lock` takes both in that order, so the dispatcher (Create, Update,
+DeleteDynamicThingGroup) and the registry watch (which already holds the jobs lock when a
+registry change re-evaluates a thing) can never wait on each other.
 """
 
 from __future__ import annotations
@@ -34,12 +39,55 @@ INDEX_NAME = "AWS_Things"
 QUERY_VERSION = "2017-09-30"
 #: "Dynamic thing groups per account: 100" (AWS IoT Device Management quotas).
 MAX_DYNAMIC_GROUPS = 100
+#: "You can add a thing to a maximum of 10 groups" (static and dynamic alike:
+#: AddThingToThingGroup.overrideDynamicGroups, "when 10-group limit is reached").
+MAX_GROUPS_PER_THING = 10
+
+
+class JobsThenGroupsLock:
+    """The jobs backend's lock, then the dynamic groups' own: the one order both are taken
+    in. Reentrant, as both locks are."""
+
+    def __init__(self, backend: DynamicGroupsBackend) -> None:
+        self._backend = backend
+        self._own = threading.RLock()
+        self._held: threading.local = threading.local()
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Persistence pickles backends: the per-thread stack of held locks is not state."""
+        return {"_backend": self._backend, "_own": self._own}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._backend = state["_backend"]
+        self._own = state["_own"]
+        self._held = threading.local()
+
+    def __enter__(self) -> JobsThenGroupsLock:
+        backend = self._backend
+        # Looked up on each entry: moto's reset replaces the jobs backend.
+        jobs_lock = moto_compat.backend_of(iotjobs_backends, backend.account_id, backend.region_name).lock
+        jobs_lock.acquire()
+        try:
+            self._own.acquire()
+        except BaseException:
+            jobs_lock.release()
+            raise
+        stack = getattr(self._held, "stack", None)
+        if stack is None:
+            stack = self._held.stack = []
+        stack.append(jobs_lock)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        jobs_lock = self._held.stack.pop()
+        self._own.release()
+        jobs_lock.release()
 
 
 class DynamicGroupsBackend(BaseBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         BaseBackend.__init__(self, region_name, account_id)
-        self.lock = threading.RLock()
+        self.lock = JobsThenGroupsLock(self)
         self.groups: dict[str, DynamicGroup] = {}  # by name
         self._seq = 0
 
@@ -137,7 +185,8 @@ class DynamicGroupsBackend(BaseBackend):
         members = self._members(group)
         moto_compat.delete_thing_group(self.account_id, self.region_name, group.arn)
         del self.groups[name]
-        self._tell_jobs(members, now, name)
+        # A member the 10-group cap kept out of a newer dynamic group may join it now.
+        self._tell_jobs({thing: {name} | self._settle(thing) for thing in members}, now)
 
     def _static_version(self, name: str) -> Optional[int]:
         registry = moto_compat.iot_registry(self.account_id, self.region_name)
@@ -159,50 +208,79 @@ class DynamicGroupsBackend(BaseBackend):
 
     # --- membership ---------------------------------------------------------------------
 
-    def _evaluate(self, group: DynamicGroup, thing_name: str) -> bool:
-        """Put the thing in or out of the group as its query says; whether that changed it."""
+    def _static_count(self, thing_arn: str) -> int:
+        """How many static groups the thing is a member of (directly)."""
+        registry = moto_compat.iot_registry(self.account_id, self.region_name)
+        dynamic = {group.arn for group in self.groups.values()}
+        return sum(1 for arn, group in registry.thing_groups.items()
+                   if arn not in dynamic and thing_arn in group.things)
+
+    def _settle(self, thing_name: str) -> set[str]:
+        """Put the thing in exactly the dynamic groups whose queries match it, within the
+        10-group cap: static groups first, then the dynamic ones oldest first (a newer
+        dynamic group is the one left out, docs/device-management.md). The names of the
+        groups whose membership changed."""
         lookup = thing_lookup(self.account_id, self.region_name, thing_name)
         arn = moto_compat.thing_arn(self.account_id, self.region_name, thing_name)
-        member = lookup is not None and bool(group.predicate(lookup))
-        return moto_compat.set_group_member(self.account_id, self.region_name, group.arn, arn, member)
+        set_member = moto_compat.group_member_setter(self.account_id, self.region_name)
+        groups = list(self.groups.values())  # creation order: a recreated name goes last
+        wanted = [g for g in groups if g.predicate(lookup)] if lookup is not None else []
+        if wanted:
+            wanted = wanted[: max(0, MAX_GROUPS_PER_THING - self._static_count(arn))]
+        allowed = {g.name for g in wanted}
+        return {g.name for g in groups if set_member(g.arn, arn, g.name in allowed)}
 
     def _rebuild(self, group: DynamicGroup, now: float) -> None:
-        """A new or changed query: every thing of the registry, once."""
-        changed = [name for name in moto_compat.thing_names(self.account_id, self.region_name)
-                   if self._evaluate(group, name)]
-        for name in self._members(group):
-            if name not in changed and self._evaluate(group, name):
-                changed.append(name)
-        self._tell_jobs(changed, now, group.name)
+        """A new or changed query: every thing of the registry, once (only a thing whose
+        membership of `group` is wrong is settled against every group)."""
+        members = set(self._members(group))
+        changes: dict[str, set[str]] = {}
+        for name in dict.fromkeys(moto_compat.thing_names(self.account_id, self.region_name) + list(members)):
+            lookup = thing_lookup(self.account_id, self.region_name, name)
+            if (lookup is not None and bool(group.predicate(lookup))) != (name in members):
+                changed = self._settle(name)
+                if changed:
+                    changes[name] = changed
+        self._tell_jobs(changes, now)
 
     def on_thing_changed(self, thing_name: str, now: float) -> bool:
         """A thing was created, updated or changed groups: evaluate it against every dynamic
         group (no registry scan). Whether any membership changed."""
-        if not self.groups:
-            return False
-        lookup = thing_lookup(self.account_id, self.region_name, thing_name)
-        arn = moto_compat.thing_arn(self.account_id, self.region_name, thing_name)
-        set_member = moto_compat.group_member_setter(self.account_id, self.region_name)
-        changed = False
-        if lookup is None:
-            for group in list(self.groups.values()):
-                changed = set_member(group.arn, arn, False) or changed
-            return changed
-        for group in list(self.groups.values()):
-            if set_member(group.arn, arn, bool(group.predicate(lookup))):
-                changed = True
-        return changed
+        return bool(self.groups) and bool(self._settle(thing_name))
 
-    def _tell_jobs(self, thing_names: list[str], now: float, group_name: str) -> None:
-        """Each of `thing_names` just joined or left `group_name` (and nothing else)."""
-        if not thing_names:
+    def static_add_refusal(self, thing_name: str, adding: list[str], removing: list[str],
+                           override: bool) -> Optional[str]:
+        """Why adding the thing to the static groups `adding` (and out of `removing`) breaks
+        the 10-group cap, or None. With `override`, the newest dynamic groups make room
+        (the thing is settled after the change)."""
+        registry = moto_compat.iot_registry(self.account_id, self.region_name)
+        arn = moto_compat.thing_arn(self.account_id, self.region_name, thing_name)
+        dynamic = {group.arn for group in self.groups.values()}
+        current = {g.thing_group_name: g.arn in dynamic for g in registry.thing_groups.values()
+                   if arn in g.things}
+        known = {g.thing_group_name for g in registry.thing_groups.values()}
+        static = {n for n, is_dynamic in current.items() if not is_dynamic}
+        static = (static - set(removing)) | {n for n in adding if n in known}
+        dynamic_count = sum(1 for is_dynamic in current.values() if is_dynamic)
+        total = len(static) + dynamic_count
+        if total <= MAX_GROUPS_PER_THING or (override and len(static) <= MAX_GROUPS_PER_THING):
+            return None
+        hint = "" if override or not dynamic_count else (
+            "; set overrideDynamicGroups to remove it from its newest dynamic thing group")
+        return (f"Thing {thing_name} can belong to at most {MAX_GROUPS_PER_THING} thing groups; "
+                f"this request would make it a member of {total}{hint}")
+
+    def _tell_jobs(self, changes: dict[str, set[str]], now: float) -> None:
+        """Each thing of `changes` just joined or left the groups named there (and nothing
+        else). Runs under `self.lock`, which holds the jobs lock already."""
+        if not changes:
             return
         jobs = moto_compat.backend_of(iotjobs_backends, self.account_id, self.region_name)
         with jobs.lock:
             jobs.advance(now)
             with jobs.atomic():
-                for thing_name in thing_names:
-                    groups_before = control_plane.thing_groups(jobs.store, thing_name) ^ {group_name}
+                for thing_name, changed in changes.items():
+                    groups_before = control_plane.thing_groups(jobs.store, thing_name) ^ changed
                     control_plane.on_membership_changed(jobs.store, thing_name, groups_before, now)
 
 

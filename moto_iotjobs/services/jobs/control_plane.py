@@ -274,6 +274,12 @@ def associate_targets_with_job(store: JobStore, params: AssociateTargetsWithJobI
         raise LimitExceededException(
             f"A job can have at most {MAX_TARGETS_PER_JOB} targets"
         )
+    # The same rule as a thing joining a target group (on_membership_changed): a thing the
+    # job did not reach before gets a new execution unless its newest one is still pending.
+    joiners = [
+        name for name in resolve_things(registry, new)
+        if not _reaches(job, store.arn(f"thing/{name}"), thing_groups(store, name))
+    ]
     store.touch(job)
     for target in new:
         if target.arn not in job.targets:
@@ -284,9 +290,9 @@ def associate_targets_with_job(store: JobStore, params: AssociateTargetsWithJobI
     if params.get("comment") is not None:
         job.comment = params["comment"]
     job.last_updated_at = job.time_of_change(now)  # hardening #14: never back in time
-    for thing_name in resolve_things(registry, new):
-        existing = store.thing_executions.get(thing_name, job.job_id)
-        if existing is None or existing.status == REMOVED:
+    for thing_name in joiners:
+        newest = store.thing_executions.get(thing_name, job.job_id)
+        if newest is None or newest.status not in PENDING:
             store.queue_execution(job, thing_name, now)
     return job
 

@@ -3,8 +3,9 @@ configuration. Each checks everything before it changes anything."""
 
 from __future__ import annotations
 
+import copy
 import threading
-from typing import Any, Optional
+from typing import Any, Callable, Optional, TypeVar
 
 from moto_iotjobs.protocol.errors import (
     ConflictException,
@@ -21,6 +22,14 @@ from moto_iotjobs.services.tagging.operations import tags_at_creation
 MAX_ATTRIBUTES_BYTES = 3 * 1024
 #: Page size without maxResults: the model's maximum (PackageCatalogMaxResults, 100).
 PAGE_SIZE = 100
+
+
+Record = TypeVar("Record", Package, PackageVersion)
+
+
+def _request(p: dict[str, Any]) -> dict[str, Any]:
+    """A request as clientToken replay compares it: everything but the token."""
+    return {k: v for k, v in p.items() if k != "clientToken"}
 
 
 def check_attributes(attributes: Optional[dict[str, str]]) -> None:
@@ -45,6 +54,9 @@ class PackageCatalog:
         self.lock = threading.RLock()
         self.packages: dict[str, Package] = {}
         self.version_update_by_jobs: dict[str, Any] = {"enabled": False}
+        #: (operation, clientToken) -> (the request without its token, the record it created,
+        #: a copy of it as created: a replay answers what the first call answered)
+        self.client_tokens: dict[tuple[str, str], tuple[dict[str, Any], Any, Any]] = {}
         self._seq = 0
 
     def _next_seq(self) -> int:
@@ -74,10 +86,45 @@ class PackageCatalog:
         package = self.packages.get(package_name)
         return None if package is None else package.versions.get(version_name)
 
+    # --- clientToken replay --------------------------------------------------------------
+
+    def _replayed(self, operation: str, p: dict[str, Any], live: Callable[[Any], bool]) -> Any:
+        """The record an earlier call with this clientToken and the same request created (while
+        it exists), None for a new token; ConflictException when the token came with another
+        request (docs/device-management.md, "clientToken")."""
+        token = p.get("clientToken")
+        if token is None:
+            return None
+        key = (operation, str(token))
+        entry = self.client_tokens.get(key)
+        if entry is None:
+            return None
+        request, record, as_created = entry
+        if not live(record):
+            del self.client_tokens[key]  # the token goes with the resource it created
+            return None
+        if request != _request(p):
+            name = record.name if isinstance(record, Package) else record.version_name
+            raise ConflictException(
+                f"clientToken {token} was used by another {operation} request", resource_id=name
+            )
+        return as_created
+
+    def _remember(self, operation: str, p: dict[str, Any], record: Record) -> Record:
+        token = p.get("clientToken")
+        if token is not None:
+            self.client_tokens[(operation, token)] = (_request(p), record, copy.copy(record))
+        return record
+
     # --- packages -----------------------------------------------------------------------
 
     def create_package(self, p: dict[str, Any], now: float) -> Package:
         name = p["packageName"]
+        replayed: Optional[Package] = self._replayed(
+            "CreatePackage", p, lambda record: self.packages.get(record.name) is record
+        )
+        if replayed is not None:
+            return replayed
         if name in self.packages:
             raise ConflictException(f"Package {name} already exists", resource_id=name)
         tags = tags_at_creation(p.get("tags"))
@@ -85,7 +132,7 @@ class PackageCatalog:
         package.description = p.get("description")
         package.tags = tags
         self.packages[name] = package
-        return package
+        return self._remember("CreatePackage", p, package)
 
     def update_package(self, p: dict[str, Any], now: float) -> None:
         package = self.get_package(p["packageName"])
@@ -132,6 +179,12 @@ class PackageCatalog:
     # --- versions -----------------------------------------------------------------------
 
     def create_package_version(self, p: dict[str, Any], now: float) -> PackageVersion:
+        replayed: Optional[PackageVersion] = self._replayed(
+            "CreatePackageVersion", p,
+            lambda record: self.find_version(record.package_name, record.version_name) is record,
+        )
+        if replayed is not None:
+            return replayed
         package = self.packages.get(p["packageName"])
         if package is None:
             raise ValidationException(
@@ -154,7 +207,7 @@ class PackageCatalog:
         version.recipe = p.get("recipe")
         version.tags = tags
         package.versions[name] = version
-        return version
+        return self._remember("CreatePackageVersion", p, version)
 
     def update_package_version(self, p: dict[str, Any], now: float) -> None:
         version = self.get_version(p["packageName"], p["versionName"])

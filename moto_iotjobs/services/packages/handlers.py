@@ -23,6 +23,16 @@ def _page(key: str, items: list, token: Optional[str], item: Callable[[Any], Any
     return _present({key: [item(i) for i in items], "nextToken": token})
 
 
+def _no_output(operation: Callable[[PackagesBackend, dict[str, Any], float], None]) -> Handler:
+    """The handler of an operation whose output is empty: the backend method does it all."""
+
+    def handler(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
+        operation(b, p, now)
+        return {}
+
+    return handler
+
+
 def package_summary(p: Package) -> dict[str, Any]:
     return _present({
         "packageName": p.name,
@@ -60,58 +70,37 @@ def get_package(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, 
     })
 
 
-def update_package(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-    b.update_package(p, now)
-    return {}
-
-
-def delete_package(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-    b.delete_package(p, now)
-    return {}
-
-
 def list_packages(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
     return _page("packageSummaries", *b.list_packages(p), package_summary)
 
 
-def create_package_version(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-    v = b.create_package_version(p, now)
-    return _present({
+def _version_fields(v: PackageVersion) -> dict[str, Any]:
+    """What CreatePackageVersion answers; GetPackageVersion answers more."""
+    return {
         "packageVersionArn": v.arn,
         "packageName": v.package_name,
         "versionName": v.version_name,
         "description": v.description,
         "attributes": v.attributes or None,
         "status": v.status,
-    })
+    }
+
+
+def create_package_version(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
+    return _present(_version_fields(b.create_package_version(p, now)))
 
 
 def get_package_version(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
     v = b.get_version(p["packageName"], p["versionName"])
     return _present({
-        "packageVersionArn": v.arn,
-        "packageName": v.package_name,
-        "versionName": v.version_name,
-        "description": v.description,
-        "attributes": v.attributes or None,
+        **_version_fields(v),
         "artifact": v.artifact,
-        "status": v.status,
         "creationDate": _time(v.created_at),
         "lastModifiedDate": _time(v.last_modified_at),
         "sbom": v.sbom,
         "sbomValidationStatus": v.sbom_status,
         "recipe": v.recipe,
     })
-
-
-def update_package_version(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-    b.update_package_version(p, now)
-    return {}
-
-
-def delete_package_version(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-    b.delete_package_version(p, now)
-    return {}
 
 
 def list_package_versions(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
@@ -122,20 +111,10 @@ def get_package_configuration(b: PackagesBackend, p: dict[str, Any], now: float)
     return {"versionUpdateByJobsConfig": dict(b.version_update_by_jobs)}
 
 
-def update_package_configuration(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-    b.update_package_configuration(p, now)
-    return {}
-
-
 def associate_sbom_with_package_version(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
     v = b.associate_sbom(p, now)
     return {"packageName": v.package_name, "versionName": v.version_name, "sbom": v.sbom,
             "sbomValidationStatus": v.sbom_status}
-
-
-def disassociate_sbom_from_package_version(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
-    b.disassociate_sbom(p, now)
-    return {}
 
 
 def list_sbom_validation_results(b: PackagesBackend, p: dict[str, Any], now: float) -> dict[str, Any]:
@@ -150,17 +129,17 @@ def list_sbom_validation_results(b: PackagesBackend, p: dict[str, Any], now: flo
 PACKAGE_HANDLERS: dict[str, Handler] = {
     "CreatePackage": create_package,
     "GetPackage": get_package,
-    "UpdatePackage": update_package,
-    "DeletePackage": delete_package,
+    "UpdatePackage": _no_output(PackagesBackend.update_package),
+    "DeletePackage": _no_output(PackagesBackend.delete_package),
     "ListPackages": list_packages,
     "CreatePackageVersion": create_package_version,
     "GetPackageVersion": get_package_version,
-    "UpdatePackageVersion": update_package_version,
-    "DeletePackageVersion": delete_package_version,
+    "UpdatePackageVersion": _no_output(PackagesBackend.update_package_version),
+    "DeletePackageVersion": _no_output(PackagesBackend.delete_package_version),
     "ListPackageVersions": list_package_versions,
     "GetPackageConfiguration": get_package_configuration,
-    "UpdatePackageConfiguration": update_package_configuration,
+    "UpdatePackageConfiguration": _no_output(PackagesBackend.update_package_configuration),
     "AssociateSbomWithPackageVersion": associate_sbom_with_package_version,
-    "DisassociateSbomFromPackageVersion": disassociate_sbom_from_package_version,
+    "DisassociateSbomFromPackageVersion": _no_output(PackagesBackend.disassociate_sbom),
     "ListSbomValidationResults": list_sbom_validation_results,
 }

@@ -17,6 +17,10 @@ class TaggingBackend(BaseBackend):
     def __init__(self, region_name: str, account_id: str) -> None:
         BaseBackend.__init__(self, region_name, account_id)
         self.lock = threading.RLock()
+        #: Guards `registry_tags` only, and is taken last: a dynamic group created with tags
+        #: stores them while it holds the jobs and dynamic-groups locks, and TagResource holds
+        #: `lock` while it takes a job's lock (docs/ARCHITECTURE.md, "Lock order").
+        self.registry_lock = threading.RLock()
         #: ARN -> (the resource's id when tagged, its tags): a group deleted and created
         #: again under the same name has a new id, and starts without tags.
         self.registry_tags: dict[str, tuple[str, dict[str, str]]] = {}
@@ -32,7 +36,7 @@ class TaggingBackend(BaseBackend):
         def write(tags: dict[str, str]) -> None:
             self.registry_tags[arn] = (identity, dict(tags))
 
-        return TagBinding(read, write, self.lock)
+        return TagBinding(read, write, self.registry_lock)
 
 
 #: `tagging_backends[account_id][region_name]`, reset with every other moto backend.
