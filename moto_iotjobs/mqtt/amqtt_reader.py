@@ -1,4 +1,4 @@
-"""How the embedded amqtt broker reads a connection: fairly, and no packet over the limit.
+"""How the embedded amqtt broker reads a connection: fairly, no packet over the limit, ACKs at once.
 
 amqtt reads a packet as one byte (type and flags), the remaining length one byte at a time,
 then the body in one or more larger reads, all through ``readexactly``. ``FairReader`` follows
@@ -8,11 +8,11 @@ those reads, so it knows where each packet starts and how long it is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 from typing import Any
 
 from moto_iotjobs.mqtt.broker_base import MAX_PACKET_BYTES
-
 
 #: Packet types the broker answers with no packet of its own: PUBACK (4), PUBCOMP (7).
 UNANSWERED_ACKS = frozenset({4, 7})
@@ -24,15 +24,13 @@ _TCP_QUICKACK: int | None = getattr(socket, "TCP_QUICKACK", None)
 def quick_ack(sock: Any) -> None:
     """Acknowledge what the socket has received now rather than after the delayed-ACK timer.
 
-    Linux clears TCP_QUICKACK by itself, so it is set again per packet; a failure (the
+    Linux clears TCP_QUICKACK by itself, so it is set again per acknowledgement read; a failure (the
     socket closed meanwhile, another platform) changes nothing but the timing.
     """
     if sock is None or _TCP_QUICKACK is None:
         return
-    try:
+    with contextlib.suppress(OSError):
         sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
-    except OSError:
-        pass
 
 
 class PacketTooLarge(ConnectionError):
