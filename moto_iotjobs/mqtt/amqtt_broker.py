@@ -139,7 +139,8 @@ def _amqtt_broker_class() -> type:
                 CONNECT_TIMEOUT, _close_if_unanswered, watched
             )
             try:
-                await super().stream_connected(FairReader(reader), watched, listener_name)
+                fair = FairReader(reader, writer.get_extra_info("socket"))
+                await super().stream_connected(fair, watched, listener_name)
             finally:
                 timer.cancel()
                 self.moto_connections.discard(writer)
