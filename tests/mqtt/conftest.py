@@ -19,6 +19,8 @@ from paho.mqtt.client import CallbackAPIVersion, Client, MQTTv311  # noqa: E402
 
 from moto_iotjobs.mqtt import JobsTopicBridge, RunningBroker, find_mosquitto, start_broker  # noqa: E402
 
+from .devices import Credentials, TlsDevice  # noqa: E402
+
 BROKER_KINDS = ["amqtt", "mosquitto"]
 
 MOSQUITTO_MISSING = "mosquitto is not installed (Debian/Ubuntu: apt-get install mosquitto)"
@@ -288,6 +290,28 @@ def make_jobs_device() -> Iterator[Callable[..., JobsDevice]]:
     def make(service: Any, thing: str = "dev1") -> JobsDevice:
         device = JobsDevice(service.host, service.port, thing)
         devices.append(device)
+        return device
+
+    yield make
+    for device in devices:
+        device.close()
+
+
+@pytest.fixture
+def make_tls_device(iotjobs_mqtt_tls: Any) -> Iterator[Callable[..., TlsDevice]]:
+    """Devices on the mTLS gateway, closed after the test; a refused connection fails the
+    test unless ``must_connect=False``."""
+    devices: list[TlsDevice] = []
+
+    def make(
+        credentials: Credentials, client_id: str, must_connect: bool = True, **kwargs: Any
+    ) -> TlsDevice:
+        device = TlsDevice(
+            iotjobs_mqtt_tls.tls_port, iotjobs_mqtt_tls.ca_path, credentials, client_id, **kwargs
+        )
+        devices.append(device)
+        if must_connect:
+            assert device.accepted, f"{client_id} was refused: {device.result}"
         return device
 
     yield make

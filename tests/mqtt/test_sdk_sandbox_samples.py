@@ -7,7 +7,8 @@
   (tests/mqtt/sdk_samples_js/, NOTICE there), built as its README says (npm, tsc).
 
 Both hard-code port 8883 (so the gateway must listen there: a test fails, never skips, when
-8883 is taken), have no CA option (trust comes from SSL_CERT_FILE, which awscrt's libcrypto
+8883 is taken; like every mosquitto test they skip, saying so, where mosquitto or node is not
+installed, and CI installs both and fails on any skip), have no CA option (trust comes from SSL_CERT_FILE, which awscrt's libcrypto
 honours on Linux, docs/devices-tls.md), read their commands on stdin, and call the control
 plane with the AWS SDK's default chain (AWS_ENDPOINT_URL points it at the mock). The policy is
 the one their READMEs give. A boto3-created job goes to SUCCEEDED.
@@ -33,6 +34,7 @@ import requests
 
 from ..helpers import free_port, start_server_process
 from . import js_sample
+from .conftest import skip_unless_available
 from .devices import ACCOUNT, REGION, policy_document, write_credentials
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.server]
@@ -72,10 +74,7 @@ def _port_taken(port: int) -> bool:
 @pytest.fixture(scope="module")
 def sandbox_server() -> Any:
     """`python -m moto_iotjobs` with the TLS gateway on 127.0.0.1:8883 (mosquitto: MQTT 5)."""
-    from moto_iotjobs.mqtt import find_mosquitto
-
-    if find_mosquitto() is None:
-        pytest.fail("the SDK sandboxes are MQTT 5 only and need mosquitto (apt-get install mosquitto)")
+    skip_unless_available("mosquitto")  # the sandboxes are MQTT 5 only: amqtt cannot serve them
     if _port_taken(SANDBOX_PORT):
         pytest.fail(
             f"127.0.0.1:{SANDBOX_PORT} is in use: the SDK sandbox samples hard-code port "
@@ -245,8 +244,8 @@ class _Interactive:
 
 def test_javascript_sdk_jobs_sample_unchanged_takes_a_job_to_succeeded(sandbox_server):
     node = shutil.which("node")
-    if node is None:
-        pytest.fail("the JavaScript SDK jobs sample needs node (v18+) on PATH")
+    if node is None or shutil.which("npm") is None:
+        pytest.skip("the JavaScript SDK jobs sample needs node (v18+) and npm on PATH")
     try:
         sample = js_sample.ensure_installed()
     except js_sample.SampleUnavailable as problem:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import queue
 import time
-from collections.abc import Iterator
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from moto_iotjobs.mqtt.broker import find_mosquitto
 
 from .devices import (
-    Credentials,
     TlsDevice,
     allow,
     arn,
@@ -25,23 +23,6 @@ pytestmark = pytest.mark.mqtt
 
 BROKERS = ["amqtt", pytest.param("mosquitto", marks=pytest.mark.skipif(
     find_mosquitto() is None, reason="mosquitto is not installed"))]
-
-
-@pytest.fixture
-def make_tls_device(iotjobs_mqtt_tls: Any) -> Iterator[Callable[..., TlsDevice]]:
-    devices: list[TlsDevice] = []
-
-    def make(credentials: Credentials, client_id: str, **kwargs: Any) -> TlsDevice:
-        device = TlsDevice(
-            iotjobs_mqtt_tls.tls_port, iotjobs_mqtt_tls.ca_path, credentials, client_id, **kwargs
-        )
-        devices.append(device)
-        assert device.accepted, f"{client_id} was refused: {device.result}"
-        return device
-
-    yield make
-    for device in devices:
-        device.close()
 
 
 def _job_for(iot: Any, thing: str, job_id: str) -> None:

@@ -10,35 +10,17 @@ import json
 import queue
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
 from paho.mqtt.client import CallbackAPIVersion, Client
 
-from .devices import Credentials, TlsDevice, allow, policy_document, provision
+from .devices import TlsDevice, allow, policy_document, provision
 
 pytestmark = pytest.mark.mqtt
 
 PERMISSIVE = policy_document(allow("iot:*", "*"))
 QUIET = 1.0  # seconds a device that must receive nothing is watched
-
-
-@pytest.fixture
-def make_tls_device(iotjobs_mqtt_tls: Any) -> Iterator[Callable[..., TlsDevice]]:
-    devices: list[TlsDevice] = []
-
-    def make(credentials: Credentials, client_id: str, **kwargs: Any) -> TlsDevice:
-        device = TlsDevice(
-            iotjobs_mqtt_tls.tls_port, iotjobs_mqtt_tls.ca_path, credentials, client_id, **kwargs
-        )
-        devices.append(device)
-        assert device.accepted, f"{client_id} was refused: {device.result}"
-        return device
-
-    yield make
-    for device in devices:
-        device.close()
 
 
 def _create_job(iot: Any, thing: str, job_id: str) -> None:
