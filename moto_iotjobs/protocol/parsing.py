@@ -15,7 +15,12 @@ from urllib.parse import parse_qs, unquote
 
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.protocol.errors import InvalidRequestException
-from moto_iotjobs.protocol.nesting import MAX_BODY_DEPTH, lone_surrogate, value_depth
+from moto_iotjobs.protocol.nesting import (
+    LONE_SURROGATE,
+    MAX_BODY_DEPTH,
+    lone_surrogate,
+    value_depth,
+)
 from moto_iotjobs.protocol.service_model import Member, OperationSpec
 from moto_iotjobs.protocol.validation import fail, format_value, validation_error
 
@@ -182,6 +187,11 @@ def check_unicode(params: dict[str, Any]) -> None:
     surrogate, which is not Unicode text and cannot be written as UTF-8, is a 400 naming it."""
     errors: list = []
     for name, value in params.items():
+        if type(value) is str:  # most members: one regex search, no walk
+            if LONE_SURROGATE.search(value) is None:
+                continue
+        elif type(value) is int or value is None:
+            continue
         if lone_surrogate(value) is not None:
             fail(errors, value, name, "Member must be valid Unicode text (no lone surrogates)")
     if errors:
