@@ -66,7 +66,7 @@ def _header_key_type() -> Any:
     plain dict of them (checked once): a lookup there is a dict lookup, where
     `HeadersDict.get` raises and catches a KeyError for every absent header (~1 µs, #19)."""
     try:
-        from botocore.awsrequest import HeadersDict, _HeaderKey  # type: ignore[attr-defined]
+        from botocore.awsrequest import HeadersDict, _HeaderKey  # type: ignore[attr-defined,unused-ignore]
 
         probe = HeadersDict({"X-Probe": "1"})
         if probe._dict.get(_HeaderKey("x-probe")) == "1" and _HeaderKey("a") != "a":
