@@ -169,3 +169,31 @@ def test_a_stubber_that_no_longer_routes_through_process_request_is_named(monkey
     monkeypatch.setattr(BotocoreStubber, "__call__", call)
     with pytest.raises(MotoCompatibilityError, match=r"moto \S+: moto's BotocoreStubber.__call__ no longer"):
         compat_router.check_direct_route()
+
+
+def test_a_remembered_url_still_follows_moto_settings_changed_between_calls(route, monkeypatch):
+    """The direct route remembers how a URL routes (#19); moto's settings are read per call."""
+    from moto.core.models import botocore_stubber
+
+    url = "https://iot.us-east-1.amazonaws.com/jobs/j1"
+
+    def request() -> AWSPreparedRequest:
+        return AWSPreparedRequest("GET", url, {}, b"", False)
+
+    with moto_iotjobs.mock_iotjobs():
+        for _ in range(2):  # the second call reads the remembered routing
+            status, _, _ = botocore_stubber.process_request(request())
+            assert status == 404
+        assert route == []
+        with mock_aws(config={"core": {"passthrough": {"urls": [r"https://iot\.us-east-1\..*"]}}}):
+            assert botocore_stubber.process_request(request()) is None
+        with mock_aws(config={"core": {"passthrough": {"urls": []}}}):
+            assert botocore_stubber.process_request(request())[0] == 404
+        assert route == []
+        # moto reads an S3-compatible endpoint from the environment: this host becomes S3's
+        monkeypatch.setenv("MOTO_S3_CUSTOM_ENDPOINTS", "https://iot.us-east-1.amazonaws.com")
+        botocore_stubber.process_request(request())
+        assert route == [url]
+        monkeypatch.delenv("MOTO_S3_CUSTOM_ENDPOINTS")
+        assert botocore_stubber.process_request(request())[0] == 404
+        assert route == [url]

@@ -242,3 +242,22 @@ def test_describe_endpoint_is_stable_per_account(iot):
     assert iot.describe_endpoint()["endpointAddress"] == address  # the default type
     credentials = iot.describe_endpoint(endpointType="iot:CredentialProvider")["endpointAddress"]
     assert credentials == address.replace("-ats.iot.", ".credentials.iot.")
+
+
+def test_account_follows_moto_account_id_set_and_unset_between_calls(iotjobs, monkeypatch):
+    """The account comes from the environment as it is at each call (read without a copy)."""
+    from unittest import mock
+
+    iot = iotjobs.client("iot")
+
+    def job_arn(job_id: str) -> str:
+        arn = iot.create_thing(thingName=f"d-{job_id}")["thingArn"]
+        return str(iot.create_job(jobId=job_id, targets=[arn], document=DOCUMENT)["jobArn"])
+
+    assert ":123456789012:" in job_arn("j0")
+    monkeypatch.setenv("MOTO_ACCOUNT_ID", "111122223333")
+    assert ":111122223333:" in job_arn("j1")
+    with mock.patch.dict("os.environ", {"MOTO_ACCOUNT_ID": "444455556666"}):
+        assert ":444455556666:" in job_arn("j2")
+    monkeypatch.delenv("MOTO_ACCOUNT_ID")
+    assert ":123456789012:" in job_arn("j3")

@@ -10,6 +10,7 @@ service's behaviour: the service hands in its handlers and its backends.
 from __future__ import annotations
 
 import json
+import json.encoder
 import logging
 from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -58,7 +59,27 @@ def backend_for(backends: Any, raw: RawRequest) -> Any:
         raise InvalidRequestException(f"Unknown region {region}") from None
 
 
-_encode = json.JSONEncoder(separators=(",", ":")).encode
+def _compact_encoder() -> Callable[[Any], str]:
+    """Compact JSON, as `json.JSONEncoder(separators=(",", ":")).encode` writes it, through
+    one C encoder built once: `encode` builds a new one on every call (1.3 µs of a 6 µs
+    DescribeJob body, #19). Without the circular-reference check: a handler's output is a
+    fresh tree, and a cycle would still fail (RecursionError), answered as any defect."""
+    reference = json.JSONEncoder(separators=(",", ":"))
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator: the standard path
+        return reference.encode
+    chunks = make(None, reference.default, json.encoder.encode_basestring_ascii, None,
+                  ":", ",", False, False, True)
+
+    def encode(value: Any) -> str:
+        if isinstance(value, str):  # the C encoder expects a container or a scalar at top
+            return reference.encode(value)
+        return "".join(chunks(value, 0))
+
+    return encode
+
+
+_encode = _compact_encoder()
 
 
 def _json_response(body: Any, spec: Optional[OperationSpec] = None) -> TYPE_RESPONSE:

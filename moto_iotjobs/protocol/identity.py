@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from moto_iotjobs.moto_integration import compat as moto_compat
 
@@ -46,8 +46,33 @@ def account_for_key(access_key: str) -> str:
     return cached[0]
 
 
+def _environment_variable(name: str) -> Callable[[], Optional[str]]:
+    """A reader of one environment variable, current on every call. `os.environ.get` of an
+    absent variable raises and catches a KeyError inside (0.8 µs a request, #19); this reads
+    the same dict os.environ writes to, and falls back to `os.environ.get` whenever
+    os.environ is not that object (replaced, or another platform's layout)."""
+    environ = os.environ
+    data = getattr(environ, "_data", None)
+    encode_key = getattr(environ, "encodekey", None)
+    decode_value = getattr(environ, "decodevalue", None)
+    if type(data) is not dict or encode_key is None or decode_value is None:
+        return lambda: os.environ.get(name)
+    key = encode_key(name)
+
+    def read() -> Optional[str]:
+        if os.environ is not environ:
+            return os.environ.get(name)
+        value = data.get(key)
+        return None if value is None else str(decode_value(value))
+
+    return read
+
+
+_moto_account_id = _environment_variable("MOTO_ACCOUNT_ID")
+
+
 def request_account(headers: Any) -> str:
-    account = os.environ.get("MOTO_ACCOUNT_ID")
+    account = _moto_account_id()
     if account:
         return account
     account = headers.get("x-moto-account-id")

@@ -28,6 +28,8 @@ _MARGIN = 200
 
 _CONTAINER = re.compile(r'[\[\]{}"\\]')
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+#: a lone UTF-16 surrogate in a str (parsing checks plain string members with it directly)
+LONE_SURROGATE = _LONE_SURROGATE
 
 
 def text_depth(text: str, stop_above: int = sys.maxsize) -> int:

@@ -15,7 +15,12 @@ from urllib.parse import parse_qs, unquote
 
 from moto_iotjobs.moto_integration import compat as moto_compat
 from moto_iotjobs.protocol.errors import InvalidRequestException
-from moto_iotjobs.protocol.nesting import MAX_BODY_DEPTH, lone_surrogate, value_depth
+from moto_iotjobs.protocol.nesting import (
+    LONE_SURROGATE,
+    MAX_BODY_DEPTH,
+    lone_surrogate,
+    value_depth,
+)
 from moto_iotjobs.protocol.service_model import Member, OperationSpec
 from moto_iotjobs.protocol.validation import fail, format_value, validation_error
 
@@ -56,18 +61,49 @@ class RawRequest:
         return self._body
 
 
+def _header_key_type() -> Any:
+    """botocore's case-insensitive header key, when `HeadersDict` still keeps its items in a
+    plain dict of them (checked once): a lookup there is a dict lookup, where
+    `HeadersDict.get` raises and catches a KeyError for every absent header (~1 µs, #19)."""
+    try:
+        from botocore.awsrequest import HeadersDict, _HeaderKey  # type: ignore[attr-defined,unused-ignore]
+
+        probe = HeadersDict({"X-Probe": "1"})
+        if probe._dict.get(_HeaderKey("x-probe")) == "1" and _HeaderKey("a") != "a":
+            return _HeaderKey
+    except Exception:  # noqa: BLE001 - any change of botocore's internals: the public get
+        pass
+    return None
+
+
+_HEADER_KEY = _header_key_type()
+#: header name -> botocore's key for it (a request reads the same few names)
+_header_keys: dict[str, Any] = {}
+
+
 class HeaderView:
     """botocore's request headers, read as text: moto decoded bytes values in place before
     handing the request over until 5.2.5; the direct route (compat_router) hands it over
     untouched. Only `get` is used, for the two or three headers a request is read for."""
 
-    __slots__ = ("_headers",)
+    __slots__ = ("_headers", "_items")
 
     def __init__(self, headers: Any) -> None:
         self._headers = headers
+        items = getattr(headers, "_dict", None) if _HEADER_KEY is not None else None
+        self._items: Optional[dict[Any, Any]] = items if type(items) is dict else None
 
     def get(self, name: str, default: Any = None) -> Any:
-        value = self._headers.get(name, default)
+        items = self._items
+        if items is None:
+            value = self._headers.get(name, default)
+        else:
+            key = _header_keys.get(name)
+            if key is None:
+                if len(_header_keys) > 256:
+                    _header_keys.clear()
+                key = _header_keys[name] = _HEADER_KEY(name)
+            value = items.get(key, default)
         return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
@@ -135,8 +171,10 @@ def parse_body(raw: bytes) -> dict[str, Any]:
         raise InvalidRequestException(
             f"Could not parse the request body: expected a JSON object, got {format_value(body)}"
         )
-    # Checked here, iteratively, before validation and error messages walk the body.
-    if value_depth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH:
+    # Checked here, iteratively, before validation and error messages walk the body. Each
+    # level opens with a bracket: a body with no more brackets than the limit is not deeper.
+    if (raw.count(b"{") + raw.count(b"[") > MAX_BODY_DEPTH
+            and value_depth(body, MAX_BODY_DEPTH) > MAX_BODY_DEPTH):
         raise InvalidRequestException(
             f"Could not parse the request body: it is nested deeper than {MAX_BODY_DEPTH} "
             "levels, deeper than any member of the operation"
@@ -149,6 +187,11 @@ def check_unicode(params: dict[str, Any]) -> None:
     surrogate, which is not Unicode text and cannot be written as UTF-8, is a 400 naming it."""
     errors: list = []
     for name, value in params.items():
+        if type(value) is str:  # most members: one regex search, no walk
+            if LONE_SURROGATE.search(value) is None:
+                continue
+        elif type(value) is int or value is None:
+            continue
         if lone_surrogate(value) is not None:
             fail(errors, value, name, "Member must be valid Unicode text (no lone surrogates)")
     if errors:

@@ -193,7 +193,9 @@ def _string_check(shape: Shape, meta: dict, documented: DocumentedLimit) -> Chec
             return
         if enum_set is not None and value not in enum_set:
             fail(errors, value, path, f"Member must satisfy enum value set: {enum_text}")
-        _check_length(errors, value, path, min_len, max_len)
+        length = len(value)  # compared here: the call below only when a bound is broken
+        if (max_len is not None and length > max_len) or (min_len is not None and length < min_len):
+            _check_length(errors, value, path, min_len, max_len)
         if matcher is not None and not matcher(value):
             fail(errors, value, path, f"Member must satisfy regular expression pattern: {pattern}")
 
