@@ -25,13 +25,19 @@ import asyncio
 import contextlib
 import json
 import os
-import struct
 import sys
 import threading
 import time
 from typing import Any, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from moto_iotjobs.mqtt.bridge_link import (  # noqa: E402  (the packets the bridge sends)
+    connect_packet,
+    parse_publish,
+    publish_packet,
+    subscribe_packet,
+)
 
 TARGET_SECONDS = 30.0
 REPORT_ONLY_BANNER = "REPORT ONLY: targets are not enforced in this run"
@@ -40,21 +46,7 @@ GROUP = "fleet"
 CONNECT_CONCURRENCY = 100
 
 
-# -- a minimal MQTT 3.1.1 client (QoS 0 only) -----------------------------------------------
-
-
-def _string(value: str) -> bytes:
-    data = value.encode("utf-8")
-    return struct.pack("!H", len(data)) + data
-
-
-def _packet(first_byte: int, body: bytes) -> bytes:
-    length, encoded = len(body), bytearray()
-    while True:
-        digit, length = length % 128, length // 128
-        encoded.append(digit | (0x80 if length else 0))
-        if not length:
-            return bytes([first_byte]) + bytes(encoded) + body
+# -- a minimal asyncio MQTT 3.1.1 client (QoS 0 only; its packets are the bridge's own) ---------
 
 
 async def _read_packet(reader: asyncio.StreamReader) -> tuple[int, bytes]:
@@ -69,13 +61,6 @@ async def _read_packet(reader: asyncio.StreamReader) -> tuple[int, bytes]:
     return first, await reader.readexactly(length)
 
 
-def _parse_publish(first: int, body: bytes) -> tuple[str, bytes]:
-    (topic_length,) = struct.unpack("!H", body[:2])
-    topic = body[2 : 2 + topic_length].decode("utf-8")
-    offset = 2 + topic_length + (2 if (first >> 1) & 0x03 else 0)
-    return topic, body[offset:]
-
-
 class Device:
     """One thing's MQTT connection: start-next, then SUCCEEDED."""
 
@@ -87,29 +72,27 @@ class Device:
 
     async def connect(self, host: str, port: int) -> None:
         self.reader, self.writer = await asyncio.open_connection(host, port)
-        body = _string("MQTT") + bytes([4, 0x02]) + struct.pack("!H", 600) + _string(self.thing)
-        self.writer.write(_packet(0x10, body))
+        self.writer.write(connect_packet(self.thing, keepalive=600))
         first, ack = await _read_packet(self.reader)
         if first >> 4 != 2 or ack[1] != 0:
             raise RuntimeError(f"{self.thing}: CONNACK refused {ack!r}")
         base = f"$aws/things/{self.thing}/jobs"
         filters = [f"{base}/start-next/accepted", f"{base}/start-next/rejected",
                    f"{base}/{JOB_ID}/update/accepted", f"{base}/{JOB_ID}/update/rejected"]
-        payload = b"".join(_string(f) + b"\x00" for f in filters)
-        self.writer.write(_packet(0x82, struct.pack("!H", 1) + payload))
+        self.writer.write(subscribe_packet(1, filters))
         first, _ = await _read_packet(self.reader)
         if first >> 4 != 9:
             raise RuntimeError(f"{self.thing}: no SUBACK")
 
     async def _request(self, topic: str, body: dict[str, Any]) -> dict[str, Any]:
         assert self.reader is not None and self.writer is not None
-        self.writer.write(_packet(0x30, _string(topic) + json.dumps(body).encode()))
+        self.writer.write(publish_packet(topic, json.dumps(body).encode()))
         self.counters["sent"] += 1
         while True:
             first, packet = await _read_packet(self.reader)
             if first >> 4 != 3:
                 continue
-            reply_topic, payload = _parse_publish(first, packet)
+            reply_topic, payload = parse_publish(first, packet)
             self.counters["received"] += 1
             if reply_topic.startswith(topic + "/"):
                 reply: dict[str, Any] = json.loads(payload)
