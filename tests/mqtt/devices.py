@@ -12,6 +12,10 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from paho.mqtt.client import CallbackAPIVersion, Client, MQTTv5, MQTTv311
 
 ACCOUNT = "123456789012"
@@ -175,3 +179,26 @@ def tls_handshake(port: int, ca_path: str, server_hostname: str,
 
 
 CONNECT_ANY_POLICY = policy_document(allow("iot:Connect", arn("client", "*")))
+
+
+def new_device_key() -> Any:
+    """A device's own key, as the SDK samples make one: EC P-256."""
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def csr_pem(key: Any, common_name: str) -> str:
+    """A certificate signing request for `key` with this subject common name (PEM), for
+    CreateCertificateFromCsr."""
+    request = (
+        x509.CertificateSigningRequestBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
+        .sign(key, hashes.SHA256())
+    )
+    return request.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def key_pem(key: Any) -> str:
+    """The private key as unencrypted PKCS#8 PEM, the form device clients read."""
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()

@@ -14,35 +14,20 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import NameOID
 
-from .devices import THING_JOBS_POLICY, TlsDevice, write_credentials
+from .devices import THING_JOBS_POLICY, TlsDevice, csr_pem, key_pem, write_credentials
 
 pytestmark = pytest.mark.mqtt
 
 
-def _csr(key: Any, common_name: str) -> str:
-    request = (
-        x509.CertificateSigningRequestBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
-        .sign(key, hashes.SHA256())
-    )
-    return request.public_bytes(serialization.Encoding.PEM).decode()
-
-
-def _key_pem(key: Any) -> str:
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
 def _provision_from_csr(iot: Any, key: Any, thing: str) -> Any:
-    created = iot.create_certificate_from_csr(certificateSigningRequest=_csr(key, thing), setAsActive=True)
+    created = iot.create_certificate_from_csr(certificateSigningRequest=csr_pem(key, thing), setAsActive=True)
     policy = f"csr-{uuid.uuid4().hex[:8]}"
     iot.create_policy(policyName=policy, policyDocument=THING_JOBS_POLICY)
     iot.attach_policy(policyName=policy, target=created["certificateArn"])
     iot.create_thing(thingName=thing)
     iot.attach_thing_principal(thingName=thing, principal=created["certificateArn"])
     return created, write_credentials(
-        created["certificatePem"], _key_pem(key), created["certificateArn"], created["certificateId"]
+        created["certificatePem"], key_pem(key), created["certificateArn"], created["certificateId"]
     )
 
 
@@ -50,7 +35,7 @@ def _provision_from_csr(iot: Any, key: Any, thing: str) -> Any:
                          ids=["ec-p256", "rsa-2048"])
 def test_csr_certificate_certifies_the_csr_key_and_is_described_alike(iotjobs, key):
     iot = iotjobs.client("iot")
-    created = iot.create_certificate_from_csr(certificateSigningRequest=_csr(key, "dev"), setAsActive=False)
+    created = iot.create_certificate_from_csr(certificateSigningRequest=csr_pem(key, "dev"), setAsActive=False)
     cert = x509.load_pem_x509_certificate(created["certificatePem"].encode())
     public = serialization.PublicFormat.SubjectPublicKeyInfo
     assert cert.public_key().public_bytes(serialization.Encoding.PEM, public) == key.public_key().public_bytes(
@@ -112,7 +97,7 @@ def test_a_sha1_signed_csr_is_certified_and_a_tampered_one_is_refused(iotjobs):
     created = iot.create_certificate_from_csr(certificateSigningRequest=pem)
     assert x509.load_pem_x509_certificate(created["certificatePem"].encode()).subject == sha1.subject
 
-    der = bytearray(_load_der(_csr(key, "honest")))
+    der = bytearray(_load_der(csr_pem(key, "honest")))
     index = der.find(b"honest")
     der[index:index + 6] = b"forged"
     tampered = x509.load_der_x509_csr(bytes(der)).public_bytes(serialization.Encoding.PEM).decode()
@@ -131,7 +116,7 @@ def _der(tag: int, content: bytes) -> bytes:
 
 def _sha1_signed_csr(key: Any, common_name: str) -> x509.CertificateSigningRequest:
     """A CSR signed with sha1WithRSAEncryption, assembled by hand (OpenSSL 3 refuses to)."""
-    tbs = x509.load_pem_x509_csr(_csr(key, common_name).encode()).tbs_certrequest_bytes
+    tbs = x509.load_pem_x509_csr(csr_pem(key, common_name).encode()).tbs_certrequest_bytes
     signature = key.sign(tbs, padding.PKCS1v15(), hashes.SHA1())
     sha1_with_rsa = bytes.fromhex("300d06092a864886f70d0101050500")
     return x509.load_der_x509_csr(_der(0x30, tbs + sha1_with_rsa + _der(0x03, b"\x00" + signature)))

@@ -13,14 +13,10 @@ import time
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from moto_iotjobs.devices import packets
 
-from .devices import allow, arn, policy_document
+from .devices import allow, arn, csr_pem, key_pem, new_device_key, policy_document
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.slow]
 
@@ -41,13 +37,9 @@ def _provision(iot: Any, directory: str) -> list[tuple[str, str, str]]:
     devices = []
     for index in range(FLEET):
         name = f"fleet-{index:04d}"
-        key = ec.generate_private_key(ec.SECP256R1())
-        csr = x509.CertificateSigningRequestBuilder().subject_name(
-            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-        ).sign(key, hashes.SHA256())
+        key = new_device_key()
         created = iot.create_certificate_from_csr(
-            certificateSigningRequest=csr.public_bytes(serialization.Encoding.PEM).decode(),
-            setAsActive=True,
+            certificateSigningRequest=csr_pem(key, name), setAsActive=True
         )
         iot.attach_policy(policyName="fleet", target=created["certificateArn"])
         iot.create_thing(thingName=name)
@@ -55,10 +47,8 @@ def _provision(iot: Any, directory: str) -> list[tuple[str, str, str]]:
         cert_path, key_path = os.path.join(directory, f"{name}.pem"), os.path.join(directory, f"{name}.key")
         with open(cert_path, "w") as handle:
             handle.write(created["certificatePem"])
-        with open(key_path, "wb") as handle:
-            handle.write(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+        with open(key_path, "w") as handle:
+            handle.write(key_pem(key))
         devices.append((name, cert_path, key_path))
     return devices
 

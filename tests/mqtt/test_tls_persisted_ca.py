@@ -13,12 +13,16 @@ import boto3
 import pytest
 import requests
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ..helpers import free_port, start_server_process
-from .devices import CONNECT_ANY_POLICY, TlsDevice, write_credentials
+from .devices import (
+    CONNECT_ANY_POLICY,
+    TlsDevice,
+    csr_pem,
+    key_pem,
+    new_device_key,
+    write_credentials,
+)
 
 pytestmark = [pytest.mark.mqtt, pytest.mark.server]
 
@@ -58,18 +62,12 @@ def servers() -> Any:
 
 
 def _csr_device(iot: Any, directory: Path) -> Any:
-    key = ec.generate_private_key(ec.SECP256R1())
-    csr = x509.CertificateSigningRequestBuilder().subject_name(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kept-device")])
-    ).sign(key, hashes.SHA256())
+    key = new_device_key()
     created = iot.create_certificate_from_csr(
-        certificateSigningRequest=csr.public_bytes(serialization.Encoding.PEM).decode(),
-        setAsActive=True)
+        certificateSigningRequest=csr_pem(key, "kept-device"), setAsActive=True)
     iot.create_policy(policyName="connect", policyDocument=CONNECT_ANY_POLICY)
     iot.attach_policy(policyName="connect", target=created["certificateArn"])
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption()).decode()
-    return write_credentials(created["certificatePem"], key_pem, created["certificateArn"],
+    return write_credentials(created["certificatePem"], key_pem(key), created["certificateArn"],
                              created["certificateId"])
 
 
