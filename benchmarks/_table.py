@@ -1,4 +1,5 @@
-"""Table and figure formatting shared by the benchmarks (moved out of bench.py)."""
+"""Table and figure formatting shared by the benchmarks (moved out of bench.py), and the
+report-only verdict every benchmark ends with."""
 
 from __future__ import annotations
 
@@ -21,3 +22,16 @@ def print_table(headers: list[str], rows: list[list[str]]) -> None:
     print("-" * len(line))
     for r in rows:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+
+
+#: Printed first and last by a `--report-only` run (the README tells readers to look for it).
+REPORT_ONLY_BANNER = "REPORT ONLY: targets are not enforced in this run"
+
+
+def verdict(met: bool, report_only: bool) -> int:
+    """The exit code: 1 when a target was missed; a report-only run closes its output with
+    the banner and exits 0 whatever the figures."""
+    if report_only:
+        print(REPORT_ONLY_BANNER, flush=True)
+        return 0
+    return 0 if met else 1

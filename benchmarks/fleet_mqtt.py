@@ -32,6 +32,8 @@ from typing import Any, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
+from _table import REPORT_ONLY_BANNER, verdict  # noqa: E402
+
 from moto_iotjobs.mqtt.bridge_link import (  # noqa: E402  (the packets the bridge sends)
     connect_packet,
     parse_publish,
@@ -40,7 +42,6 @@ from moto_iotjobs.mqtt.bridge_link import (  # noqa: E402  (the packets the brid
 )
 
 TARGET_SECONDS = 30.0
-REPORT_ONLY_BANNER = "REPORT ONLY: targets are not enforced in this run"
 JOB_ID = "fleet-rollout"
 GROUP = "fleet"
 CONNECT_CONCURRENCY = 100
@@ -247,9 +248,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         report = run(args.devices, args.broker, args.timeout, args.broker_url)
     except asyncio.TimeoutError:
         print(f"fleet rollout: TIMED OUT after {args.timeout:.0f} s ({args.devices} devices)")
-        if args.report_only:
-            print(REPORT_ONLY_BANNER)
-        return 0 if args.report_only else 1
+        return verdict(False, args.report_only)
     rollout = report["rollout_s"]
     ok = report["done"] == args.devices and rollout < TARGET_SECONDS * args.devices / 1000
     print(f"fleet rollout over MQTT: {args.devices} devices, broker {report['broker']}, "
@@ -265,10 +264,7 @@ def main(argv: Optional[list[str]] = None) -> int:
           f" ({100 * report['process_cpu_s'] / rollout:.0f} % of one core)")
     for name, seconds in report["cpu_s"].items():
         print(f"    {name:28} {seconds:6.2f} s  ({100 * seconds / rollout:3.0f} % of one core)")
-    if args.report_only:
-        print(REPORT_ONLY_BANNER)
-        return 0
-    return 0 if ok else 1
+    return verdict(ok, args.report_only)
 
 
 if __name__ == "__main__":

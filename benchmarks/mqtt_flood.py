@@ -23,8 +23,9 @@ from typing import Any
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
+from _table import REPORT_ONLY_BANNER, verdict  # noqa: E402 - after the path set-up
+
 TARGET_P99_MS = 20.0
-REPORT_ONLY_BANNER = "REPORT ONLY: targets are not enforced in this run"
 
 
 def run(kind: str, count: int, timeout: float) -> Any:
@@ -83,10 +84,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{figures.flood_seconds:>7.1f} {during['n']:>5} {during['p50']:>6.1f} "
                   f"{during['p99']:>6.1f} {during['max']:>6.1f}  {'met' if ok else 'MISSED'}{answered}",
                   flush=True)
-    if args.report_only:
-        print(REPORT_ONLY_BANNER)
-        return 0
-    return 1 if missed else 0
+    return verdict(not missed, args.report_only)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ REPO = os.path.dirname(HERE)
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-REPORT_ONLY = "REPORT ONLY: targets are not enforced in this run"
+from _table import REPORT_ONLY_BANNER, verdict  # noqa: E402 - after the path set-up
+
 TARGET = 1.25
 ROUTER_CALLS = 200
 
@@ -206,16 +207,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         return worker(args.worker, args.mode)
     if args.report_only:
-        print(REPORT_ONLY)
+        print(REPORT_ONLY_BANNER)
     pythons = {"1 (this python)": sys.executable}
     if args.other_python:
         pythons["2 (--other-python)"] = args.other_python
     print(f"per call, ours/floor on {len(pythons)} moto installation(s), {args.mode} mode")
     ok = report({label: run_in(python, args.mode, args.timeout) for label, python in pythons.items()})
-    if args.report_only:
-        print(REPORT_ONLY)
-        return 0
-    return 0 if ok else 1
+    return verdict(ok, args.report_only)
 
 
 if __name__ == "__main__":

@@ -32,9 +32,10 @@ from typing import Any, Callable
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 
+from _table import REPORT_ONLY_BANNER, verdict  # noqa: E402 - after the path set-up
+
 TARGET_MS = 20.0
 TARGET_RATIO = 0.25
-REPORT_ONLY_BANNER = "REPORT ONLY: targets are not enforced in this run"
 
 
 def _calls(iot: Any, data: Any) -> None:
@@ -127,11 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  plain (mock_aws + boto3.client) {plain:8.1f}{med['plain']:9.1f}")
     print(f"  ours/plain                      {ratio:8.2f}{med['ours'] / med['plain']:9.2f}   "
           f"target <= {TARGET_RATIO}      {'met' if ratio <= TARGET_RATIO else 'MISSED'}")
-    missed = ours > TARGET_MS or ratio > TARGET_RATIO
-    if args.report_only:
-        print(REPORT_ONLY_BANNER)
-        return 0
-    return 1 if missed else 0
+    return verdict(ours <= TARGET_MS and ratio <= TARGET_RATIO, args.report_only)
 
 
 if __name__ == "__main__":
