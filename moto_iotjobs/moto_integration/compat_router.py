@@ -25,7 +25,8 @@ The internals, checked by `check_direct_route()` before the route is installed (
 `moto.core.models.botocore_stubber` and its class's `__call__` calling
 `self.process_request`; `moto.core.utils.get_equivalent_url_in_aws_domain`;
 `moto.core.config.passthrough_url`, `passthrough_service`, `service_whitelisted`;
-`moto.settings.get_s3_custom_endpoints` (a URL's routing is remembered, keyed on it);
+`moto.settings.get_s3_custom_endpoints` reading `MOTO_S3_CUSTOM_ENDPOINTS` (a URL's routing
+is remembered, keyed on that variable);
 `moto.moto_api.recorder._user_enabled`. moto 5.1 to 5.2.5 route the same way here.
 `MOTO_IOTJOBS_DIRECT_ROUTE=0` (or false/no/off) leaves moto's router alone.
 """
@@ -38,6 +39,7 @@ import threading
 from typing import Any, Callable, Optional
 
 from moto_iotjobs.moto_integration.compat import MotoCompatibilityError, router_patterns
+from moto_iotjobs.moto_integration.environment import environment_variable
 
 #: handler(botocore request, its URL) -> moto's (status, headers, body), or None: not ours
 DirectHandler = Callable[[Any, str], Optional[tuple[int, dict[str, str], Any]]]
@@ -46,6 +48,7 @@ DirectHandler = Callable[[Any, str], Optional[tuple[int, dict[str, str], Any]]]
 DirectPlane = tuple[list[str], Callable[[], DirectHandler]]
 
 _OFF = ("0", "false", "no", "off")
+_CUSTOM_ENDPOINTS = "MOTO_S3_CUSTOM_ENDPOINTS"
 _lock = threading.Lock()
 _installed: Optional[_DirectRoute] = None
 #: the planes of the last install (tests take the route down and put it back)
@@ -87,6 +90,9 @@ def check_direct_route() -> Any:
         _require(callable(getattr(module, name, None)), f"{module.__name__}.{name} is gone")
     _require(callable(get_s3_custom_endpoints) and isinstance(get_s3_custom_endpoints(), list),
              "moto.settings.get_s3_custom_endpoints no longer gives a list")
+    code = getattr(get_s3_custom_endpoints, "__code__", None)
+    _require(_CUSTOM_ENDPOINTS in getattr(code, "co_consts", ()),
+             f"moto.settings.get_s3_custom_endpoints no longer reads {_CUSTOM_ENDPOINTS}")
     _require(isinstance(getattr(recorder, "_user_enabled", None), bool),
              "moto's request recorder has no _user_enabled flag")
     return botocore_stubber
@@ -100,7 +106,6 @@ class _DirectRoute:
         from moto.core.config import passthrough_service, passthrough_url, service_whitelisted
         from moto.core.utils import get_equivalent_url_in_aws_domain
         from moto.moto_api import recorder
-        from moto.settings import get_s3_custom_endpoints
 
         self.original = original
         self._request_type = AWSPreparedRequest
@@ -114,8 +119,10 @@ class _DirectRoute:
         self._routes = {name: [re.compile(url) for url in urls] for name, (urls, _) in planes.items()}
         self._loaders = {name: loader for name, (_, loader) in planes.items()}
         self._handlers: dict[str, DirectHandler] = {}
-        self._custom_endpoints = get_s3_custom_endpoints
-        self._urls: dict[str, tuple[list[str], int, tuple[str, str, bool]]] = {}
+        # What moto's get_s3_custom_endpoints reads (checked above), read without its
+        # os.environ.get (a raised and caught KeyError when unset, #19)
+        self._custom_endpoints = environment_variable(_CUSTOM_ENDPOINTS)
+        self._urls: dict[str, tuple[Optional[str], int, tuple[str, str, bool]]] = {}
 
     def _first_service(self, clean_url: str) -> str:
         """The router entry moto tries first for this URL ("" for none), as moto's loop."""
@@ -137,7 +144,7 @@ class _DirectRoute:
     def _resolved(self, url: str) -> tuple[str, str, bool]:
         """`_resolve(url)`, remembered (#19: 2.5 µs of moto's URL helper and a few regexes,
         about three times that inside a real call). The answer depends on the URL, on
-        moto's S3 custom endpoints (an environment variable, read through moto's helper on
+        moto's S3 custom endpoints (the environment variable moto's helper reads, read on
         every call) and on moto's router list (its length is compared; moto only ever
         appends or inserts): a change of either is seen on the next call."""
         endpoints = self._custom_endpoints()

@@ -99,6 +99,10 @@ def _json_response(body: Any, spec: Optional[OperationSpec] = None) -> TYPE_RESP
     )
 
 
+#: Paths whose route an `OperationTable` remembers (cleared when full).
+_MATCH_CACHE_SIZE = 4096
+
+
 class OperationTable:
     """Every operation served on one plane (a botocore service: `iot`, `iot-jobs-data`),
     whichever service implements it: name -> (handler, that service's backends).
@@ -110,6 +114,7 @@ class OperationTable:
         self.plane = plane
         self._operations: dict[str, tuple[Handler, Any]] = {}
         self._routes: Optional[RouteIndex] = None
+        self._matched: dict[tuple[str, str], tuple[OperationSpec, dict[str, str]]] = {}
 
     def add(self, handlers: Mapping[str, Handler], backends: Any) -> None:
         """Serve `handlers` (operation name -> handler) with state from `backends`."""
@@ -118,6 +123,7 @@ class OperationTable:
                 raise ValueError(f"{self.plane} operation {name} is served twice")
             self._operations[name] = (handler, backends)
         self._routes = None
+        self._matched = {}
 
     def names(self) -> list[str]:
         return list(self._operations)
@@ -126,10 +132,22 @@ class OperationTable:
         return {name: operation_spec(self.plane, name) for name in self._operations}
 
     def match(self, method: str, raw_path: str) -> Optional[tuple[OperationSpec, dict[str, str]]]:
+        """The operation and raw path labels of a request, remembered per method and path:
+        a device or a test calls the same few paths again and again (#19: a tenth of a
+        small call's dispatch). Misses are not remembered; the labels are only read."""
+        key = (method, raw_path)
+        found = self._matched.get(key)
+        if found is not None:
+            return found
         routes = self._routes
         if routes is None:  # built on first use: loading botocore's model costs ~0.2 s
             routes = self._routes = RouteIndex(self.specs().values())
-        return routes.match(method, raw_path)
+        found = routes.match(method, raw_path)
+        if found is not None:
+            if len(self._matched) >= _MATCH_CACHE_SIZE:
+                self._matched.clear()
+            self._matched[key] = found
+        return found
 
     def handler(self, name: str) -> tuple[Handler, Any]:
         return self._operations[name]
@@ -153,7 +171,8 @@ def handle(table: OperationTable, request: Any, full_url: str) -> Optional[TYPE_
         check_fault(plane, spec.name, backend.account_id, backend.region_name)
         params = parse_params(spec, labels, raw)
         validate(spec, params)
-        check_unicode(params)
+        if raw.may_hold_surrogates:
+            check_unicode(spec, params)
         now = clock.now()
         with backend.lock:
             backend.advance(now)

@@ -10,11 +10,11 @@ again against IAM on every hit, so a moto reset is honoured.
 
 from __future__ import annotations
 
-import os
 import re
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 from moto_iotjobs.moto_integration import compat as moto_compat
+from moto_iotjobs.moto_integration.environment import environment_variable
 
 DEFAULT_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -23,6 +23,8 @@ _REGION_IN_HOST = re.compile(r"\.(?P<region>[^.]+)\.amazonaws\.com")
 _REGION_IN_AGENT = re.compile(r"region/(?P<region>[a-z]{2}(?:-[a-z]+)+-\d)")
 _ACCESS_KEY = re.compile(r"Credential=(?P<key>[A-Z0-9]{16,128})/")
 _SCOPE_REGION = re.compile(r"Credential=[^/]+/\d{8}/(?P<region>[^/]+)/")
+#: host -> the region its name gives ("" for none): a client calls one host (#19)
+_region_of_host: dict[str, str] = {}
 
 #: access key -> (account, partition where IAM knows the key) or (default account, None)
 _accounts_by_key: dict[str, tuple[str, Optional[str]]] = {}
@@ -46,29 +48,7 @@ def account_for_key(access_key: str) -> str:
     return cached[0]
 
 
-def _environment_variable(name: str) -> Callable[[], Optional[str]]:
-    """A reader of one environment variable, current on every call. `os.environ.get` of an
-    absent variable raises and catches a KeyError inside (0.8 µs a request, #19); this reads
-    the same dict os.environ writes to, and falls back to `os.environ.get` whenever
-    os.environ is not that object (replaced, or another platform's layout)."""
-    environ = os.environ
-    data = getattr(environ, "_data", None)
-    encode_key = getattr(environ, "encodekey", None)
-    decode_value = getattr(environ, "decodevalue", None)
-    if type(data) is not dict or encode_key is None or decode_value is None:
-        return lambda: os.environ.get(name)
-    key = encode_key(name)
-
-    def read() -> Optional[str]:
-        if os.environ is not environ:
-            return os.environ.get(name)
-        value = data.get(key)
-        return None if value is None else str(decode_value(value))
-
-    return read
-
-
-_moto_account_id = _environment_variable("MOTO_ACCOUNT_ID")
+_moto_account_id = environment_variable("MOTO_ACCOUNT_ID")
 
 
 def request_account(headers: Any) -> str:
@@ -83,9 +63,15 @@ def request_account(headers: Any) -> str:
 
 
 def request_region(host: str, headers: Any) -> str:
-    match = _REGION_IN_HOST.search("." + host)
-    if match:
-        return match.group("region")
+    region = _region_of_host.get(host)
+    if region is None:
+        match = _REGION_IN_HOST.search("." + host)
+        region = match.group("region") if match else ""
+        if len(_region_of_host) > 1024:
+            _region_of_host.clear()
+        _region_of_host[host] = region
+    if region:
+        return region
     agent = _REGION_IN_AGENT.search(headers.get("User-Agent") or "")
     if agent:
         return agent.group("region")

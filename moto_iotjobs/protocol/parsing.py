@@ -60,6 +60,15 @@ class RawRequest:
             self._body = body or b""
         return self._body
 
+    @property
+    def may_hold_surrogates(self) -> bool:
+        """Whether a parameter can hold a lone UTF-16 surrogate: only a JSON `\\u` escape in
+        the body writes one (labels and queries are decoded as strict UTF-8, headers as
+        UTF-8 or Latin-1, and a raw surrogate is not valid UTF-8), so a request whose body
+        was never read or has no escape skips `check_unicode`'s walk."""
+        body = self._body
+        return body is not None and b"\\u" in body
+
 
 def _header_key_type() -> Any:
     """botocore's case-insensitive header key, when `HeadersDict` still keeps its items in a
@@ -119,15 +128,17 @@ _SCALARS: dict[str, tuple[Callable[[str], bool], Callable[[str], Any], str]] = {
 }
 
 
-def _convert_scalar(member: Member, text: str, errors: list) -> Any:
-    """Turn a path or query-string value into the member's type."""
-    scalar = _SCALARS.get(member.shape.type_name)
+Scalar = tuple[Callable[[str], bool], Callable[[str], Any], str]
+
+
+def _convert_scalar(scalar: Optional[Scalar], name: str, text: str, errors: list) -> Any:
+    """Turn a path or query-string value into the member's type (`scalar`; None: a string)."""
     if scalar is None:
         return text
     accepts, convert, constraint = scalar
     if accepts(text):
         return convert(text)
-    fail(errors, text, member.name, constraint)
+    fail(errors, text, name, constraint)
     return None
 
 
@@ -154,12 +165,26 @@ def reject_constant(name: str) -> Any:
 
 
 #: One strict decoder (json.loads with arguments builds a new one per call).
-strict_json = json.JSONDecoder(parse_constant=reject_constant).decode
+_STRICT_DECODER = json.JSONDecoder(parse_constant=reject_constant)
+_scan_value = _STRICT_DECODER.scan_once  # type: ignore[attr-defined,unused-ignore]
+
+
+def strict_json(text: str) -> Any:
+    """`text` as one JSON value, as `JSONDecoder.decode` reads it: its scanner straight away
+    when the text has no surrounding whitespace (SDK bodies never do; #19), `decode` itself
+    for anything else, and for every error and its message."""
+    try:
+        value, end = _scan_value(text, 0)
+    except (StopIteration, ValueError):
+        return _STRICT_DECODER.decode(text)
+    if end != len(text):
+        return _STRICT_DECODER.decode(text)
+    return value
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
     """Parse a JSON object body; anything else is an InvalidRequestException."""
-    if not raw.strip():
+    if not raw or raw.isspace():  # as `not raw.strip()`, without copying the body
         return {}
     try:
         body = strict_json(raw.decode("utf-8"))
@@ -182,11 +207,14 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def check_unicode(params: dict[str, Any]) -> None:
+def check_unicode(spec: OperationSpec, params: dict[str, Any]) -> None:
     """After validation (whose patterns already refuse most): a member holding a lone UTF-16
-    surrogate, which is not Unicode text and cannot be written as UTF-8, is a 400 naming it."""
+    surrogate, which is not Unicode text and cannot be written as UTF-8, is a 400 naming it
+    (members in the model's order)."""
     errors: list = []
-    for name, value in params.items():
+    for member in spec.members:
+        name = member.name
+        value = params.get(name)
         if type(value) is str:  # most members: one regex search, no walk
             if LONE_SURROGATE.search(value) is None:
                 continue
@@ -198,36 +226,80 @@ def check_unicode(params: dict[str, Any]) -> None:
         raise validation_error(errors)
 
 
+class _Reader:
+    """Where each input member of one operation travels, compiled once from the model: a
+    request walks only the locations its operation uses, and only the keys its body has.
+    Each member keeps its place in the model, so type errors are listed in model order."""
+
+    __slots__ = ("labels", "query", "headers", "body")
+
+    def __init__(self, spec: OperationSpec) -> None:
+        def scalar(member: Member) -> Optional[Scalar]:
+            return _SCALARS.get(member.shape.type_name)
+
+        located = [(index, member, member.location) for index, member in enumerate(spec.members)]
+        self.labels = tuple(
+            (i, m.name, m.wire_name, scalar(m)) for i, m, at in located if at == "uri")
+        self.query = tuple(
+            (i, m.name, m.wire_name, m.shape.type_name == "list", scalar(m))
+            for i, m, at in located if at == "querystring"
+        )
+        self.headers = tuple(
+            (i, m.name, m.wire_name, scalar(m)) for i, m, at in located if at == "header")
+        self.body = {
+            m.wire_name: m.name for _, m, at in located if at not in ("uri", "querystring", "header")
+        }
+
+
+def _reader(spec: OperationSpec) -> _Reader:
+    reader: Optional[_Reader] = spec.reader
+    if reader is None:
+        reader = spec.reader = _Reader(spec)
+    return reader
+
+
+def _typed(scalar: Optional[Scalar], index: int, name: str, text: str,
+           errors: list[tuple[int, str]]) -> Any:
+    """`text` as the member's type; a type error is noted with the member's place."""
+    if scalar is None:
+        return text
+    failed: list = []
+    value = _convert_scalar(scalar, name, text, failed)
+    errors.extend((index, message) for message in failed)
+    return value
+
+
 def parse_params(spec: OperationSpec, labels: dict[str, str], raw: RawRequest) -> dict[str, Any]:
-    """Typed parameters of `spec` from a request; type errors use the validation format."""
+    """Typed parameters of `spec` from a request; type errors use the validation format.
+
+    Read in this order: path labels (a label that is not valid percent-encoded UTF-8 is
+    refused at once), the query string, headers, then the JSON body (refused at once when
+    it is not a JSON object); the type errors of labels, query and headers are reported
+    together, in the model's member order."""
+    reader = _reader(spec)
     params: dict[str, Any] = {}
-    errors: list = []
-    query: Optional[dict[str, list[str]]] = None
-    body: Optional[dict[str, Any]] = None
-    for member in spec.members:
-        location = member.location
-        if location == "uri":
-            text = labels.get(member.wire_name)
-            if text is not None:
-                params[member.name] = _convert_scalar(member, _decode_label(text, member.name), errors)
-        elif location == "querystring":
-            if query is None:
-                query = parse_qs(raw.query, keep_blank_values=True) if raw.query else {}
-            values = query.get(member.wire_name)
+    errors: list[tuple[int, str]] = []
+    for index, name, wire_name, scalar in reader.labels:
+        text = labels.get(wire_name)
+        if text is not None:
+            params[name] = _typed(scalar, index, name, _decode_label(text, name), errors)
+    if reader.query and raw.query:
+        query = parse_qs(raw.query, keep_blank_values=True)
+        for index, name, wire_name, is_list, scalar in reader.query:
+            values = query.get(wire_name)
             if values:
-                if member.shape.type_name == "list":
-                    params[member.name] = values
-                else:
-                    params[member.name] = _convert_scalar(member, values[0], errors)
-        elif location == "header":
-            value = raw.headers.get(member.wire_name)
-            if value is not None:
-                params[member.name] = _convert_scalar(member, value, errors)
-        else:
-            if body is None:
-                body = parse_body(raw.body)
-            if member.wire_name in body:
-                params[member.name] = body[member.wire_name]
+                params[name] = values if is_list else _typed(scalar, index, name, values[0], errors)
+    for index, name, wire_name, scalar in reader.headers:
+        value = raw.headers.get(wire_name)
+        if value is not None:
+            params[name] = _typed(scalar, index, name, value, errors)
+    members = reader.body
+    if members:
+        for wire_name, value in parse_body(raw.body).items():
+            member = members.get(wire_name)
+            if member is not None:
+                params[member] = value
     if errors:
-        raise validation_error(errors)
+        errors.sort(key=lambda error: error[0])
+        raise validation_error([message for _, message in errors])
     return params

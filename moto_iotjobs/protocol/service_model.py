@@ -56,6 +56,7 @@ class OperationSpec:
     #: The output member bound to the HTTP status code, if any (DeleteCommand.statusCode).
     status_member: str | None = None
     validators: Any = field(default=None, repr=False)  # compiled by validation on first use
+    reader: Any = field(default=None, repr=False)  # compiled by parsing on first use
 
     @property
     def input_shape(self) -> Shape | None:

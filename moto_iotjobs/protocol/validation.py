@@ -285,16 +285,18 @@ def _map_check(shape: Shape, meta: dict, documented: DocumentedLimit, cache: dic
         if not isinstance(value, dict):
             fail(errors, value, path, "Member must be a map")
             return
-        _check_length(errors, value, path, min_entries, max_entries)
+        count = len(value)  # compared here: the call below only when a bound is broken
+        if (max_entries is not None and count > max_entries) or (min_entries is not None and count < min_entries):
+            _check_length(errors, value, path, min_entries, max_entries)
+        inner: list = []  # a new list only after a failure
         for key, item in value.items():
-            inner: list = []
             key_check(key, path, inner)
             if inner:
                 errors.append(
                     f"Value '{format_value(value)}' at '{path}' failed to satisfy constraint: "
                     f"Map keys must satisfy constraint: [{_constraints(inner)}]"
                 )
-            inner = []
+                inner = []
             if item is None:
                 inner.append("Member must not be null")
             else:
@@ -304,6 +306,7 @@ def _map_check(shape: Shape, meta: dict, documented: DocumentedLimit, cache: dic
                     f"Value '{format_value(value)}' at '{path}' failed to satisfy constraint: "
                     f"Map value must satisfy constraint: [{_constraints(inner)}]"
                 )
+                inner = []
 
     return check_map
 
@@ -312,24 +315,58 @@ def _constraints(messages: list) -> str:
     return ", ".join(m.split("failed to satisfy constraint: ", 1)[-1] for m in messages)
 
 
-def compile_operation(spec: OperationSpec) -> tuple[tuple[str, bool, Check], ...]:
+@dataclass(frozen=True)
+class OperationChecks:
+    """The compiled checks of one operation's input members."""
+
+    #: (member, required, check) in the model's member order: the order of the messages
+    ordered: tuple[tuple[str, bool, Check], ...]
+    #: member -> check, and the required members: the quick pass over what a request holds
+    by_name: dict[str, Check]
+    required: tuple[str, ...]
+
+
+def compile_operation(spec: OperationSpec) -> OperationChecks:
     """Attach one compiled check per input member to `spec` (once per operation)."""
     cache: dict[str, Check] = {}
-    validators = tuple(
+    ordered = tuple(
         (member.name, member.name in spec.required, _compile_shape(member.shape, cache))
         for member in spec.members
     )
-    spec.validators = validators
-    return validators
+    checks = OperationChecks(
+        ordered=ordered,
+        by_name={name: check for name, _, check in ordered},
+        required=tuple(name for name, required, _ in ordered if required),
+    )
+    spec.validators = checks
+    return checks
 
 
 def validate(spec: OperationSpec, params: dict[str, Any]) -> None:
-    """Raise InvalidRequestException listing every constraint `params` breaks."""
+    """Raise InvalidRequestException listing every constraint `params` breaks.
+
+    A quick pass checks only the members the request holds; when anything fails, the
+    message is built by a second pass in the model's member order, as AWS lists them
+    (the checks only read the value, so running them twice changes nothing)."""
+    checks: Optional[OperationChecks] = spec.validators
+    if checks is None:
+        checks = compile_operation(spec)
     errors: list = []
-    validators = spec.validators
-    if validators is None:
-        validators = compile_operation(spec)
-    for name, required, check in validators:
+    for name in checks.required:
+        if params.get(name) is None:
+            _ordered_errors(checks, params)
+    by_name = checks.by_name
+    for name, value in params.items():
+        if value is not None:
+            by_name[name](value, name, errors)
+    if errors:
+        _ordered_errors(checks, params)
+
+
+def _ordered_errors(checks: OperationChecks, params: dict[str, Any]) -> None:
+    """Raise the validation error for every broken constraint, in the model's order."""
+    errors: list = []
+    for name, required, check in checks.ordered:
         value = params.get(name)
         if value is None:
             if required:

@@ -81,9 +81,18 @@ class Journal:
 
     def _commit(self) -> None:
         deferred = self._deferred
-        self._reset()
-        for effect in deferred:
-            effect()
+        # Only what was used is replaced: most reads record nothing, and a write made outside
+        # any effect needs no new containers (a third of a small call's commit, #19).
+        self.active = False
+        self._depth = 0
+        if self._undo:
+            self._undo = []
+        if self._touched:
+            self._touched = set()
+        if deferred:
+            self._deferred = []
+            for effect in deferred:
+                effect()
 
     def _rollback(self) -> None:
         undo = self._undo

@@ -10,6 +10,7 @@ docs/BEHAVIOUR.md for the points it leaves open.
 from __future__ import annotations
 
 from enum import Enum
+from typing import Callable
 
 from moto_iotjobs.protocol.errors import InvalidStateTransitionException
 
@@ -118,12 +119,16 @@ def check_device_status(target: str) -> None:
         )
 
 
-def check_execution_transition(current: str, target: str, actor: Actor, what: str) -> None:
-    """Raise the error AWS gives when `actor` may not move an execution from `current` to `target`."""
+def check_execution_transition(
+    current: str, target: str, actor: Actor, describe: Callable[[], str]
+) -> None:
+    """Raise the error AWS gives when `actor` may not move an execution from `current` to
+    `target`; `describe()` names the execution, called only for the message."""
     if actor is Actor.DEVICE:
         check_device_status(target)
     if can_transition(current, target, actor):
         return
+    what = describe()
     if current in TERMINAL:
         raise InvalidStateTransitionException(
             f"The job execution {what} is in the terminal status {current} and can not be updated"

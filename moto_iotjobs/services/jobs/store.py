@@ -308,7 +308,7 @@ class JobStore:
         """Move an execution through the transition table, keeping every index exact, then
         through the write pipeline."""
         previous = execution.status
-        check_execution_transition(previous, status, actor, self.describe(execution))
+        check_execution_transition(previous, status, actor, lambda: self.describe(execution))
         job = execution.job
         self.touch(execution)
         if previous != status:
