@@ -290,6 +290,17 @@ def _reference(setup: Callable[[Any, Any], None], operation: Callable[[Any, Any]
         return observe(iot)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _a_certificate_signed_before_any_freeze() -> None:
+    """cryptography keeps the datetime class of the first certificate it signs in a process:
+    signed first under freeze_time, every later real datetime is refused ("not an instance
+    of 'FakeDatetime'"), and a later test's CreateKeysAndCertificate fails when this module
+    runs first (e.g. `pytest tests/test_atomicity.py tests/test_persistence.py`)."""
+    with mock_iotjobs():
+        iot, _ = clients()
+        iot.create_keys_and_certificate(setAsActive=False)
+
+
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_a_fault_at_any_step_changes_nothing(name: str) -> None:
     setup, operation = SCENARIOS[name]

@@ -61,6 +61,10 @@ class Actor(Enum):
     LEFT_GROUP = "left-group"  # the thing no longer reaches a CONTINUOUS job: QUEUED only
     RETRY = "retry"  # jobExecutionsRetryConfig queues a failed or timed-out execution again
 
+    # Identity hashing, as equality already is: Enum's own __hash__ is Python code run on
+    # every transition-table look-up (#19).
+    __hash__ = object.__hash__
+
 
 _DEVICE = {Actor.DEVICE}
 _CANCEL = {Actor.CANCEL, Actor.FORCE_CANCEL}

@@ -247,11 +247,20 @@ class ExecutionExtras:
         # No longer in its job's status index (superseded by a newer execution, or deleted).
         self.detached: Optional[bool] = None
 
-    def copy(self) -> ExecutionExtras:
-        other = ExecutionExtras()
-        for name in ExecutionExtras.__slots__:
-            setattr(other, name, getattr(self, name))
-        return other
+    def values(self) -> tuple[Any, ...]:
+        """Every field, in `__slots__` order (one C call: taken on every journaled change)."""
+        return _extras_values(self)
+
+    @classmethod
+    def from_values(cls, values: tuple[Any, ...]) -> ExecutionExtras:
+        """The extras `values()` saved (a rollback only)."""
+        extras = cls()
+        for name, value in zip(cls.__slots__, values):
+            setattr(extras, name, value)
+        return extras
+
+
+_extras_values = attrgetter(*ExecutionExtras.__slots__)
 
 
 def _extra(name: str, default: Any = None) -> property:
@@ -317,7 +326,7 @@ class JobExecution:
             self.queued_at,
             self.started_at,
             self.last_updated_at,
-            None if extras is None else extras.copy(),
+            None if extras is None else extras.values(),
         )
 
     def restore(self, state: tuple[Any, ...]) -> None:
@@ -327,8 +336,9 @@ class JobExecution:
             self.queued_at,
             self.started_at,
             self.last_updated_at,
-            self.extras,
+            extras,
         ) = state
+        self.extras = None if extras is None else ExecutionExtras.from_values(extras)
 
     def time_of_change(self, now: float) -> float:
         """When a change made at `now` is dated: never before the record's own timestamps,
