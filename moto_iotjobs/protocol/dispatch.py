@@ -162,7 +162,7 @@ def handle(table: OperationTable, request: Any, full_url: str) -> Optional[TYPE_
         return None
     plane = table.plane
     spec, labels = route
-    environ = getattr(request, "environ", None)
+    environ = raw.environ
     if environ is not None:  # for the server's request log
         environ[OPERATION_KEY] = (plane, spec.name)
     try:

@@ -34,13 +34,17 @@ class RawRequest:
     The body is read on first use: a request that is not ours (a route that falls through
     to moto) keeps a streamed body unread for moto."""
 
-    __slots__ = ("method", "raw_path", "query", "headers", "host", "_request", "_body")
+    __slots__ = ("method", "raw_path", "query", "headers", "host", "environ", "_request", "_body")
 
     def __init__(self, request: Any, full_url: str) -> None:
         self.method: str = request.method.upper()
-        self.host, self.raw_path, self.query = moto_compat.request_target(request, full_url)
+        # Looked up once: on botocore's request each miss raises and catches an
+        # AttributeError inside getattr (#19).
+        self.environ: Optional[dict[str, Any]] = getattr(request, "environ", None)
+        self.host, self.raw_path, self.query = moto_compat.request_target(
+            request, full_url, self.environ)
         self.headers: Any = request.headers
-        if not hasattr(request, "environ"):  # botocore's request: HTTPHeaders, maybe bytes
+        if self.environ is None:  # botocore's request: HTTPHeaders, maybe bytes
             self.headers = HeaderView(self.headers)
         self._request = request
         self._body: Optional[bytes] = None
@@ -49,11 +53,11 @@ class RawRequest:
     def body(self) -> bytes:
         if self._body is None:
             request = self._request
-            if hasattr(request, "get_data"):
+            if self.environ is not None and hasattr(request, "get_data"):  # werkzeug
                 body = request.get_data()
             else:
                 body = request.body
-                if hasattr(body, "read"):
+                if not isinstance(body, (bytes, str)) and hasattr(body, "read"):
                     body = body.read()
             if isinstance(body, str):
                 body = body.encode("utf-8")
