@@ -79,6 +79,7 @@ OPS = [
     ("iot:DescribeJobExecution", "iot DescribeJobExecution"),
     ("iot-jobs-data:DescribeJobExecution", "jobs-data DescribeJobExecution"),
     ("iot-jobs-data:GetPendingJobExecutions", "jobs-data GetPendingJobExecutions"),
+    ("iot-jobs-data:StartNextPendingJobExecution", "jobs-data StartNext (in progress)"),
     ("iot-jobs-data:UpdateJobExecution", "jobs-data UpdateJobExecution"),
     ("iot:ListJobs", "iot ListJobs (250/page)"),
     ("iot:ListJobExecutionsForThing", "iot ListJobExecutionsForThing (250)"),
@@ -182,7 +183,7 @@ def moto_iot_backend():
 
 
 def make_ops(iot, jd):
-    """The seven calls of the per-call table: key -> (client, fn, check)."""
+    """The eight calls of the per-call table: key -> (client, fn, check)."""
 
     def page_check(list_key):
         def check(r):
@@ -204,6 +205,11 @@ def make_ops(iot, jd):
             jd, lambda: jd.describe_job_execution(jobId=JOB, thingName=THING), exec_check),
         "iot-jobs-data:GetPendingJobExecutions": (
             jd, lambda: jd.get_pending_job_executions(thingName=THING), None),
+        # A device polling StartNext while its execution is IN_PROGRESS: the execution and
+        # its document come back, nothing moves (the QUEUED -> IN_PROGRESS step is timed
+        # by the scale table's start_next, each call with a fresh QUEUED execution).
+        "iot-jobs-data:StartNextPendingJobExecution": (
+            jd, lambda: jd.start_next_pending_job_execution(thingName=THING), exec_check),
         "iot-jobs-data:UpdateJobExecution": (
             jd, lambda: jd.update_job_execution(
                 jobId=JOB, thingName=THING, status="IN_PROGRESS", statusDetails=DETAILS), None),
