@@ -34,6 +34,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from _table import REPORT_ONLY_BANNER, verdict  # noqa: E402
 
+from moto_iotjobs.devices.packets import read_packet  # noqa: E402
 from moto_iotjobs.mqtt.bridge_link import (  # noqa: E402  (the packets the bridge sends)
     connect_packet,
     parse_publish,
@@ -51,15 +52,11 @@ CONNECT_CONCURRENCY = 100
 
 
 async def _read_packet(reader: asyncio.StreamReader) -> tuple[int, bytes]:
-    first = (await reader.readexactly(1))[0]
-    multiplier, length = 1, 0
-    while True:
-        digit = (await reader.readexactly(1))[0]
-        length += (digit & 0x7F) * multiplier
-        multiplier *= 128
-        if not digit & 0x80:
-            break
-    return first, await reader.readexactly(length)
+    """(first byte, body) of the broker's next packet (the TLS gateway's reader)."""
+    packet = await read_packet(reader)
+    if packet is None:
+        raise ConnectionError("the broker closed the connection")
+    return packet.first, packet.body
 
 
 class Device:

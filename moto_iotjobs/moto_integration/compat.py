@@ -266,16 +266,10 @@ def _path_of(uri: str) -> str:
     return uri.split("?", 1)[0].split("#", 1)[0] or "/"
 
 
-#: `request_target`'s environ when the caller has not read it
-_UNREAD: Any = object()
-
-
-def request_target(request: Any, full_url: str, environ: Any = _UNREAD) -> tuple[str, str, str]:
-    """(host, still percent-encoded path, query string) of a request, in any moto mode
-    (`environ`: the request's WSGI environ, None for botocore's request, when already read)."""
+def request_target(request: Any, full_url: str) -> tuple[str, str, str]:
+    """(host, still percent-encoded path, query string) of a request, in any moto mode."""
     url = urlsplit(full_url)
-    if environ is _UNREAD:
-        environ = getattr(request, "environ", None)
+    environ = getattr(request, "environ", None)
     if environ is None:  # botocore's AWSPreparedRequest (older moto in-process)
         return url.netloc, url.path or "/", url.query
     raw_uri = environ.get("RAW_URI") or environ.get("REQUEST_URI")

@@ -38,11 +38,10 @@ class RawRequest:
 
     def __init__(self, request: Any, full_url: str) -> None:
         self.method: str = request.method.upper()
-        # Looked up once: on botocore's request each miss raises and catches an
-        # AttributeError inside getattr (#19).
+        # werkzeug's request has one; botocore's has none (read once: the header view, the
+        # body and the server's request log all depend on it)
         self.environ: Optional[dict[str, Any]] = getattr(request, "environ", None)
-        self.host, self.raw_path, self.query = moto_compat.request_target(
-            request, full_url, self.environ)
+        self.host, self.raw_path, self.query = moto_compat.request_target(request, full_url)
         self.headers: Any = request.headers
         if self.environ is None:  # botocore's request: HTTPHeaders, maybe bytes
             self.headers = HeaderView(self.headers)
